@@ -1,0 +1,60 @@
+// The neutral event stream every backend produces and every front door encodes.
+// Block indices are assigned by the producer, 0-based, in the order blocks start.
+#pragma once
+
+#include <string>
+#include <variant>
+
+#include "ir/error.hpp"
+#include "ir/request.hpp"
+#include "ir/usage.hpp"
+
+namespace anyclaude::ir {
+
+enum class StopReason { end_turn, max_tokens, stop_sequence, tool_use, refusal };
+const char* to_string(StopReason r);
+
+struct MessageStart {
+    std::string id;     // "msg_..."
+    std::string model;  // the model name to report (the client's)
+    Usage usage;        // best knowledge at start; message_delta carries the final figures
+};
+
+struct BlockStart {
+    int index = 0;
+    BlockKind kind = BlockKind::text;  // text, thinking, tool_use, redacted_thinking
+    std::string tool_id;               // tool_use
+    std::string tool_name;             // tool_use
+};
+
+enum class DeltaKind { text, thinking, signature, input_json };
+const char* to_string(DeltaKind k);
+
+struct BlockDelta {
+    int index = 0;
+    DeltaKind kind = DeltaKind::text;
+    std::string data;
+};
+
+struct BlockStop {
+    int index = 0;
+};
+
+struct MessageDelta {
+    StopReason stop_reason = StopReason::end_turn;
+    std::string stop_sequence;  // set when stop_reason == stop_sequence
+    Usage usage;                // final usage
+};
+
+struct MessageStop {};
+struct Ping {};
+
+// Something failed after the stream began.
+struct StreamError {
+    ApiError error;
+};
+
+using Event = std::variant<MessageStart, BlockStart, BlockDelta, BlockStop, MessageDelta, MessageStop, Ping,
+                           StreamError>;
+
+}  // namespace anyclaude::ir

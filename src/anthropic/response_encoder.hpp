@@ -38,16 +38,21 @@ public:
 
 private:
     struct Block {
+        bool started = false;  // false for an index no BlockStart has named (skipped on output)
         ir::BlockKind kind = ir::BlockKind::text;
         std::string id, name;
-        std::string text;       // text / thinking / partial input json
+        std::string text;       // text / thinking / partial input json / redacted data
         std::string signature;  // thinking
     };
+    Block* block_at(int index);  // nullptr when no started block has that index
+
     std::string id_, model_;
-    std::vector<Block> blocks_;
+    std::vector<Block> blocks_;  // by index
     ir::StopReason stop_reason_ = ir::StopReason::end_turn;
+    bool has_stop_reason_ = false;  // a MessageDelta arrived (stop_reason is null until then)
     std::string stop_sequence_;
     ir::Usage usage_;
+    bool started_ = false;
     bool failed_ = false;
     bool stopped_ = false;
     ir::ApiError error_;

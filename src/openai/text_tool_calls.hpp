@@ -35,16 +35,23 @@ public:
 
 private:
     enum class State { text, think, tool_call_body, function_body };
+    enum class TagMatch { none, partial, think, tool_call, function };
+    TagMatch match_open_tag() const;  // buf_ starts with '<'
     void drain(std::vector<TextSegment>& out, bool at_end);
-    bool emit_tool_call_json(std::string_view body, std::vector<TextSegment>& out);
-    bool emit_tool_call_xml(std::string_view body, std::vector<TextSegment>& out);
+    // In a tool call body: waits for close_tag, then emits the call(s) or falls back to text.
+    // Returns true when the body was consumed (state back to text).
+    bool drain_body(std::string_view close_tag, std::vector<TextSegment>& out, bool at_end);
+    void emit_text(std::string_view s, std::vector<TextSegment>& out);
+    void emit_thinking(std::string_view s, std::vector<TextSegment>& out);
 
     std::vector<ir::Tool> tools_;
     bool parse_tool_calls_;
     bool parse_think_;
     State state_ = State::text;
-    std::string buf_;
-    std::string open_tag_;  // the text that opened the current tool call (for fallback)
+    std::string buf_;         // undecided text
+    std::string open_tag_;    // the text that opened the current tool call (for fallback)
+    std::size_t searched_ = 0;  // bytes of buf_ already searched for the closing tag
+    bool seen_text_ = false;    // non-whitespace text came out: <think> is only honoured before that
 };
 
 }  // namespace anyclaude::openai

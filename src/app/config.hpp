@@ -1,0 +1,48 @@
+// Gateway settings, from (lowest to highest precedence) defaults, a JSON config file,
+// environment variables and command-line flags.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace anyclaude::app {
+
+struct Config {
+    std::string host = "127.0.0.1";
+    unsigned short port = 8082;
+    std::string mode = "lmstudio";  // lmstudio | mlx-lm | openai
+    std::string backend_url;        // "" -> the mode's URL (LMSTUDIO_URL / MLX_LM_URL / default)
+    std::string backend_key;
+    std::string model;        // opus/sonnet-class requests go here
+    std::string small_model;  // haiku-class requests go here ("" -> model)
+    std::string api_key;      // when set, clients must present it
+    std::string log_level = "info";
+    std::string log_file;     // "" -> stderr
+    std::string port_file;    // written with the port once listening
+    std::string mid_system = "auto";  // auto | keep | user
+    bool strip_billing_header = true;
+    int64_t max_tokens_cap = 32768;
+    std::size_t max_body_bytes = 32u << 20;
+    std::size_t max_concurrent_requests = 64;
+    bool insecure_bind = false;  // allow a non-loopback bind without api_key
+    int64_t commit_grace_ms = 2000;   // longest wait for the upstream's headers before message_start goes out
+    int64_t ping_interval_ms = 10000;  // pings while waiting for the first token
+    std::string config_file;     // where settings were read from ("" if none)
+};
+
+// Applies one setting by its flag name (e.g. "backend-url"); returns an error text or "".
+std::string apply_setting(Config& c, const std::string& name, const std::string& value);
+
+// Reads the config file (ANYCLAUDE_CONFIG, else ~/.config/anyclaude/config.json when it exists),
+// then the environment. Returns an error text or "".
+std::string load_file_and_env(Config& c, const std::string& explicit_file = "");
+
+// The upstream URL the mode implies when backend_url is not set.
+std::string effective_backend_url(const Config& c);
+
+// Names of all settings (the long flag names), for help text and the config file.
+const std::vector<std::string>& setting_names();
+
+}  // namespace anyclaude::app

@@ -1,0 +1,217 @@
+// Front-door routing and request handling (see gateway.hpp).
+#include "app/gateway.hpp"
+
+#include <openssl/crypto.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+
+#include "anthropic/request_decoder.hpp"
+#include "anthropic/response_encoder.hpp"
+#include "app/event_sinks.hpp"
+#include "common/json.hpp"
+#include "ir/prompt_stability.hpp"
+
+namespace anyclaude::app {
+
+using namespace net::experimental::awaitable_operators;
+
+namespace {
+
+std::string lower(std::string s) {
+    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+    return s;
+}
+
+bool equal_constant_time(const std::string& a, const std::string& b) {
+    if (a.size() != b.size()) return false;
+    return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+struct InFlight {
+    std::atomic<std::size_t>& n;
+    explicit InFlight(std::atomic<std::size_t>& c) : n(c) { ++n; }
+    ~InFlight() { --n; }
+};
+
+}  // namespace
+
+Gateway::Gateway(const Config& cfg, std::shared_ptr<backends::Backend> backend)
+    : cfg_(cfg), backend_(std::move(backend)) {}
+
+std::string Gateway::map_model(const std::string& client_model) const {
+    std::string m = lower(client_model);
+    if (!cfg_.small_model.empty() && m.find("haiku") != std::string::npos) return cfg_.small_model;
+    if (m.rfind("claude", 0) == 0 || m.find("opus") != std::string::npos || m.find("sonnet") != std::string::npos ||
+        m.find("haiku") != std::string::npos)
+        return cfg_.model;
+    // Any other name is taken as a backend model id the client picked on purpose.
+    return client_model.empty() ? cfg_.model : client_model;
+}
+
+bool Gateway::authorized(const http::Request& req) const {
+    if (cfg_.api_key.empty()) return true;
+    if (auto it = req.find("x-api-key"); it != req.end())
+        if (equal_constant_time(std::string(it->value()), cfg_.api_key)) return true;
+    if (auto it = req.find(bhttp::field::authorization); it != req.end()) {
+        std::string v(it->value());
+        if (v.size() > 7 && lower(v.substr(0, 7)) == "bearer " && equal_constant_time(v.substr(7), cfg_.api_key))
+            return true;
+    }
+    return false;
+}
+
+awaitable<void> Gateway::send_error(http::ResponseWriter& w, const ir::ApiError& e) {
+    ++stats_.errors;
+    std::vector<std::pair<std::string, std::string>> headers;
+    if (e.status == 529 || e.status == 429) headers.push_back({"retry-after", "1"});
+    co_await w.send(static_cast<unsigned>(e.status), "application/json", anthropic::error_body(e), headers);
+}
+
+awaitable<void> Gateway::handle(const http::Request& req, http::ResponseWriter& w) {
+    ++stats_.requests;
+    auto t0 = std::chrono::steady_clock::now();
+    std::string target(req.target());
+    std::string path = target.substr(0, target.find('?'));
+    while (path.size() > 1 && path.back() == '/') path.pop_back();
+    const auto method = req.method();
+
+    if (path == "/health" || path == "/") {
+        co_await health(w);
+    } else if (path.rfind("/v1/", 0) != 0) {
+        co_await send_error(w, ir::ApiError::not_found("Not found: " + path));
+    } else if (!authorized(req)) {
+        co_await send_error(w, ir::ApiError::authentication("invalid x-api-key"));
+    } else if (path == "/v1/messages") {
+        if (method != bhttp::verb::post)
+            co_await send_error(w, {405, "invalid_request_error", "Method not allowed; use POST for " + path});
+        else
+            co_await messages(req, w);
+    } else if (path == "/v1/messages/count_tokens") {
+        if (method != bhttp::verb::post)
+            co_await send_error(w, {405, "invalid_request_error", "Method not allowed; use POST for " + path});
+        else
+            co_await count_tokens(req, w);
+    } else if (path == "/v1/models" || path.rfind("/v1/models/", 0) == 0) {
+        if (method != bhttp::verb::get)
+            co_await send_error(w, {405, "invalid_request_error", "Method not allowed; use GET for " + path});
+        else
+            co_await list_models(path, w);
+    } else {
+        co_await send_error(w, ir::ApiError::not_found("Not found: " + path));
+    }
+    auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    spdlog::debug("{} {} from {} in {:.1f} ms", std::string(req.method_string()), path, w.peer(), ms);
+}
+
+awaitable<void> Gateway::health(http::ResponseWriter& w) {
+    std::string body;
+    json::Writer j(body);
+    j.begin_object();
+    j.key("status").value("ok");
+    j.key("name").value("anyclaude");
+    j.key("version").value(ANYCLAUDE_VERSION);
+    j.key("mode").value(cfg_.mode);
+    j.key("backend").value(backend_->describe());
+    j.key("requests").value(static_cast<int64_t>(stats_.requests.load()));
+    j.key("in_flight").value(static_cast<int64_t>(stats_.in_flight.load()));
+    j.end_object();
+    co_await w.send(200, "application/json", std::move(body));
+}
+
+awaitable<void> Gateway::list_models(const std::string& path, http::ResponseWriter& w) {
+    std::vector<anthropic::ModelEntry> entries;
+    for (const auto& m : backend_->models()) entries.push_back({m.id, m.display_name});
+    if (path == "/v1/models") {
+        co_await w.send(200, "application/json", anthropic::models_body(entries));
+        co_return;
+    }
+    std::string id = path.substr(std::string("/v1/models/").size());
+    for (const auto& e : entries) {
+        if (e.id == id) {
+            std::string body;
+            json::Writer j(body);
+            j.begin_object();
+            j.key("type").value("model");
+            j.key("id").value(e.id);
+            j.key("display_name").value(e.display_name);
+            j.key("created_at").value("2025-01-01T00:00:00Z");
+            j.end_object();
+            co_await w.send(200, "application/json", std::move(body));
+            co_return;
+        }
+    }
+    co_await send_error(w, ir::ApiError::not_found("model: " + id));
+}
+
+awaitable<void> Gateway::count_tokens(const http::Request& req, http::ResponseWriter& w) {
+    anthropic::DecodeOptions opt;
+    opt.require_max_tokens = false;
+    auto decoded = anthropic::decode_messages_request(req.body(), opt);
+    if (!decoded) {
+        co_await send_error(w, decoded.error());
+        co_return;
+    }
+    if (cfg_.strip_billing_header) ir::strip_billing_header(*decoded);
+    decoded->backend_model = map_model(decoded->model);
+    auto n = co_await backend_->count_tokens(*decoded);
+    if (!n) {
+        co_await send_error(w, n.error());
+        co_return;
+    }
+    co_await w.send(200, "application/json", anthropic::count_tokens_body(*n));
+}
+
+awaitable<void> Gateway::messages(const http::Request& req, http::ResponseWriter& w) {
+    if (stats_.in_flight >= cfg_.max_concurrent_requests) {
+        co_await send_error(w, ir::ApiError::overloaded("Too many concurrent requests (" +
+                                                        std::to_string(cfg_.max_concurrent_requests) +
+                                                        "); try again shortly."));
+        co_return;
+    }
+    InFlight in_flight(stats_.in_flight);
+    auto decoded = anthropic::decode_messages_request(req.body());
+    if (!decoded) {
+        co_await send_error(w, decoded.error());
+        co_return;
+    }
+    ir::Request& r = *decoded;
+    if (cfg_.strip_billing_header) ir::strip_billing_header(r);
+    r.backend_model = map_model(r.model);
+
+    if (r.stream) {
+        SseSink sink(w);
+        std::optional<ir::ApiError> err;
+        auto run = [&]() -> awaitable<void> { err = co_await backend_->generate(r, sink); };
+        auto outcome = co_await (run() || w.wait_client_gone());
+        if (outcome.index() == 1) {
+            ++stats_.client_disconnects;
+            spdlog::info("client {} disconnected; request cancelled", w.peer());
+        }
+        if (err && !sink.committed()) {
+            co_await send_error(w, *err);
+            co_return;
+        }
+        co_await sink.flush();
+        co_return;
+    }
+
+    CollectingSink sink;
+    std::optional<ir::ApiError> err;
+    auto run = [&]() -> awaitable<void> { err = co_await backend_->generate(r, sink); };
+    auto outcome = co_await (run() || w.wait_client_gone());
+    if (outcome.index() == 1) {
+        ++stats_.client_disconnects;
+        co_return;
+    }
+    if (err) {
+        co_await send_error(w, *err);
+    } else if (sink.message().failed()) {
+        co_await send_error(w, sink.message().error());
+    } else {
+        co_await w.send(200, "application/json", sink.message().to_json());
+    }
+}
+
+}  // namespace anyclaude::app

@@ -1,0 +1,113 @@
+// anyclaude's command line: `serve` runs the gateway, `claude` launches Claude Code against it.
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "app/config.hpp"
+#include "app/launcher.hpp"
+#include "app/server_runner.hpp"
+
+using namespace anyclaude;
+
+namespace {
+
+void print_help() {
+    std::printf(
+        "anyclaude %s: Claude Code on local models\n\n"
+        "usage:\n"
+        "  anyclaude [settings] serve              run the gateway (Anthropic Messages API)\n"
+        "  anyclaude [settings] claude [args...]   run Claude Code against a gateway; args go to claude\n"
+        "  anyclaude --version | --help\n\n"
+        "settings (flag / environment / config-file key):\n"
+        "  --mode lmstudio|mlx-lm|openai    ANYCLAUDE_MODE (default lmstudio)\n"
+        "  --backend-url URL                ANYCLAUDE_BACKEND_URL (lmstudio: LMSTUDIO_URL, default\n"
+        "                                   http://localhost:1234/v1; mlx-lm: MLX_LM_URL, default\n"
+        "                                   http://localhost:8081/v1; openai: http://localhost:8080/v1)\n"
+        "  --backend-key KEY                ANYCLAUDE_BACKEND_KEY (sent as Authorization: Bearer)\n"
+        "  --model ID                       ANYCLAUDE_MODEL (opus/sonnet-class requests)\n"
+        "  --small-model ID                 ANYCLAUDE_SMALL_MODEL (haiku-class; default: --model)\n"
+        "  --host ADDR                      ANYCLAUDE_HOST (default 127.0.0.1)\n"
+        "  --port N                         ANYCLAUDE_PORT (default 8082; 0 picks a free port)\n"
+        "  --api-key KEY                    ANYCLAUDE_API_KEY (clients must send it)\n"
+        "  --port-file FILE                 write the listening port to FILE\n"
+        "  --log-level LEVEL                ANYCLAUDE_LOG_LEVEL (trace|debug|info|warn|error|off)\n"
+        "  --log-file FILE                  ANYCLAUDE_LOG_FILE\n"
+        "  --mid-system auto|keep|user      ANYCLAUDE_MID_SYSTEM: mid-conversation system messages\n"
+        "  --strip-billing-header BOOL      ANYCLAUDE_STRIP_BILLING_HEADER (default true)\n"
+        "  --max-tokens-cap N               ANYCLAUDE_MAX_TOKENS_CAP (default 32768; 0 = none)\n"
+        "  --max-body-mb N                  ANYCLAUDE_MAX_BODY_MB (default 32)\n"
+        "  --max-concurrent-requests N      ANYCLAUDE_MAX_CONCURRENT_REQUESTS (default 64)\n"
+        "  --insecure-bind BOOL             allow a non-loopback --host without --api-key\n"
+        "  --config FILE                    ANYCLAUDE_CONFIG (default ~/.config/anyclaude/config.json):\n"
+        "                                   a JSON object whose keys are the flag names above\n",
+        ANYCLAUDE_VERSION);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::vector<std::string> args(argv + 1, argv + argc);
+    std::string command;
+    std::vector<std::pair<std::string, std::string>> flags;
+    std::string config_file;
+    std::vector<std::string> rest;
+
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        const std::string& a = args[i];
+        if (!command.empty() && command == "claude") {
+            rest.push_back(a);  // everything after `claude` belongs to Claude Code
+            continue;
+        }
+        if (a == "--help" || a == "-h") {
+            print_help();
+            return 0;
+        }
+        if (a == "--version") {
+            std::printf("anyclaude %s\n", ANYCLAUDE_VERSION);
+            return 0;
+        }
+        if (a.rfind("--", 0) == 0) {
+            std::string name = a.substr(2), value;
+            if (auto eq = name.find('='); eq != std::string::npos) {
+                value = name.substr(eq + 1);
+                name = name.substr(0, eq);
+            } else if (i + 1 < args.size()) {
+                value = args[++i];
+            } else {
+                std::fprintf(stderr, "anyclaude: --%s needs a value\n", name.c_str());
+                return 2;
+            }
+            if (name == "config") config_file = value;
+            else flags.push_back({name, value});
+            continue;
+        }
+        if (command.empty() && (a == "serve" || a == "claude")) {
+            command = a;
+            continue;
+        }
+        std::fprintf(stderr, "anyclaude: unexpected argument '%s' (see --help)\n", a.c_str());
+        return 2;
+    }
+    if (command.empty()) {
+        print_help();
+        return 2;
+    }
+
+    app::Config cfg;
+    if (auto err = app::load_file_and_env(cfg, config_file); !err.empty()) {
+        std::fprintf(stderr, "anyclaude: %s\n", err.c_str());
+        return 2;
+    }
+    for (auto& [name, value] : flags) {
+        if (auto err = app::apply_setting(cfg, name, value); !err.empty()) {
+            std::fprintf(stderr, "anyclaude: %s\n", err.c_str());
+            return 2;
+        }
+    }
+
+    if (command == "claude") return app::launch_claude(cfg, rest, "/proc/self/exe");
+    app::setup_logging(cfg);
+    return app::serve_forever(cfg);
+}

@@ -1,0 +1,152 @@
+// Backend construction and server lifecycles (see server_runner.hpp).
+#include "app/server_runner.hpp"
+
+#include <spdlog/sinks/basic_file_sink.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <fstream>
+
+#include "backends/upstream_backend.hpp"
+
+namespace anyclaude::app {
+
+void setup_logging(const Config& cfg) {
+    std::shared_ptr<spdlog::logger> logger;
+    if (!cfg.log_file.empty()) {
+        logger = spdlog::basic_logger_mt("anyclaude", cfg.log_file);
+    } else {
+        logger = spdlog::stderr_color_mt("anyclaude");
+    }
+    logger->set_pattern("%Y-%m-%d %H:%M:%S.%e %^%l%$ %v");
+    logger->set_level(spdlog::level::from_str(cfg.log_level));
+    logger->flush_on(spdlog::level::info);
+    spdlog::set_default_logger(logger);
+}
+
+std::shared_ptr<backends::Backend> make_backend(const Config& cfg, std::string* why) {
+    auto uc = backends::upstream_defaults(cfg.mode);
+    std::string url_text = effective_backend_url(cfg);
+    auto url = http::Url::parse(url_text, why);
+    if (!url) return nullptr;
+    uc.url = *url;
+    uc.api_key = cfg.backend_key;
+    uc.default_model = cfg.model;
+    uc.models = {cfg.model};
+    if (!cfg.small_model.empty() && cfg.small_model != cfg.model) uc.models.push_back(cfg.small_model);
+    if (cfg.mid_system == "keep") {
+        uc.mid_system = openai::MidSystem::keep;
+        uc.mid_system_fallback = false;
+    } else if (cfg.mid_system == "user") {
+        uc.mid_system = openai::MidSystem::as_user;
+    }
+    uc.max_tokens_cap = cfg.max_tokens_cap;
+    uc.commit_grace = std::chrono::milliseconds(cfg.commit_grace_ms);
+    uc.ping_interval = std::chrono::milliseconds(cfg.ping_interval_ms);
+    return std::make_shared<backends::UpstreamBackend>(std::move(uc));
+}
+
+std::string check_bind_policy(const Config& cfg) {
+    boost::system::error_code ec;
+    auto addr = net::ip::make_address(cfg.host == "localhost" ? "127.0.0.1" : cfg.host, ec);
+    if (ec) return "invalid host '" + cfg.host + "'";
+    if (!addr.is_loopback() && cfg.api_key.empty() && !cfg.insecure_bind)
+        return "refusing to listen on " + cfg.host +
+               " without ANYCLAUDE_API_KEY: anyone on the network could use the backend. Set an API key, or "
+               "--insecure-bind true to accept that.";
+    return {};
+}
+
+namespace {
+
+std::unique_ptr<http::Server> make_server(net::io_context& ioc, const Config& cfg, std::shared_ptr<Gateway> gw) {
+    http::ServerLimits limits;
+    limits.max_body_bytes = cfg.max_body_bytes;
+    auto server = std::make_unique<http::Server>(
+        ioc.get_executor(), limits,
+        [gw](const http::Request& req, http::ResponseWriter& w) -> awaitable<void> { co_await gw->handle(req, w); });
+    if (auto err = server->listen(cfg.host, cfg.port); !err.empty()) throw std::runtime_error(err);
+    if (!cfg.port_file.empty()) {
+        std::string tmp = cfg.port_file + ".tmp";
+        std::ofstream(tmp) << server->port() << "\n";
+        std::rename(tmp.c_str(), cfg.port_file.c_str());
+    }
+    return server;
+}
+
+}  // namespace
+
+RunningServer::RunningServer(const Config& cfg) {
+    if (auto err = check_bind_policy(cfg); !err.empty()) throw std::runtime_error(err);
+    std::string why;
+    auto backend = make_backend(cfg, &why);
+    if (!backend) throw std::runtime_error(why);
+    gateway_ = std::make_shared<Gateway>(cfg, backend);
+    server_ = make_server(ioc_, cfg, gateway_);
+    server_->start();
+    spdlog::info("anyclaude {} listening on {} ({})", ANYCLAUDE_VERSION, base_url(), backend->describe());
+    thread_ = std::thread([this] { ioc_.run(); });
+}
+
+RunningServer::~RunningServer() { stop(); }
+
+std::string RunningServer::base_url() const {
+    return "http://" + server_->host() + ":" + std::to_string(server_->port());
+}
+
+void RunningServer::stop() {
+    if (!thread_.joinable()) return;
+    server_->stop();
+    ioc_.stop();
+    thread_.join();
+}
+
+int serve_forever(const Config& cfg) {
+    if (auto err = check_bind_policy(cfg); !err.empty()) {
+        spdlog::error("{}", err);
+        return 2;
+    }
+    std::string why;
+    auto backend = make_backend(cfg, &why);
+    if (!backend) {
+        spdlog::error("{}", why);
+        return 2;
+    }
+    net::io_context ioc{1};
+    auto gateway = std::make_shared<Gateway>(cfg, backend);
+    std::unique_ptr<http::Server> server;
+    try {
+        server = make_server(ioc, cfg, gateway);
+    } catch (const std::exception& e) {
+        spdlog::error("{}", e.what());
+        return 2;
+    }
+    server->start();
+    spdlog::info("anyclaude {} listening on http://{}:{} ({})", ANYCLAUDE_VERSION, server->host(), server->port(),
+                 backend->describe());
+
+    net::signal_set signals(ioc, SIGINT, SIGTERM);
+    net::steady_timer drain(ioc);
+    signals.async_wait([&](const boost::system::error_code& ec, int sig) {
+        if (ec) return;
+        spdlog::info("signal {}: no longer accepting; waiting for {} request(s) in flight", sig,
+                     gateway->stats().in_flight.load());
+        server->stop();
+        // Give requests in flight up to 30 s to finish, then stop.
+        auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+        std::function<void(const boost::system::error_code&)> check = [&](const boost::system::error_code&) {
+            if (gateway->stats().in_flight == 0 || std::chrono::steady_clock::now() > deadline) {
+                ioc.stop();
+                return;
+            }
+            drain.expires_after(std::chrono::milliseconds(50));
+            drain.async_wait(check);
+        };
+        check({});
+    });
+    ioc.run();
+    spdlog::info("anyclaude stopped");
+    return 0;
+}
+
+}  // namespace anyclaude::app

@@ -1,0 +1,126 @@
+// Maps upstream (OpenAI-compatible server) error bodies to Anthropic-shaped errors, keeping the
+// upstream's message verbatim inside ours.
+#include "openai/upstream_error.hpp"
+
+#include <algorithm>
+#include <cctype>
+
+#include "common/json.hpp"
+#include "openai/upstream_error_body.hpp"
+
+namespace anyclaude::openai {
+
+namespace {
+
+constexpr std::size_t kMaxPlainBody = 2000;  // plain-text bodies (HTML pages...) are cut here
+
+std::string_view trim(std::string_view s) {
+    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+    return s;
+}
+
+std::string lower(std::string_view s) {
+    std::string r(s);
+    std::transform(r.begin(), r.end(), r.begin(), [](unsigned char c) { return std::tolower(c); });
+    return r;
+}
+
+// A message from a value that is a string, or an object with "message"/"msg"/"detail".
+std::string message_of(const json::bj::value& v) {
+    if (auto* s = v.if_string()) return std::string(*s);
+    if (auto* o = v.if_object()) {
+        for (const char* k : {"message", "msg", "detail"}) {
+            if (auto* s = json::find_string(*o, k)) return std::string(*s);
+        }
+        if (auto* inner = json::find(*o, "error")) return message_of(*inner);
+    }
+    if (auto* a = v.if_array()) {  // FastAPI validation errors: [{"loc":..,"msg":..},..]
+        std::string joined;
+        for (const auto& e : *a) {
+            std::string m = message_of(e);
+            if (m.empty()) continue;
+            if (!joined.empty()) joined += "; ";
+            joined += m;
+        }
+        return joined;
+    }
+    return {};
+}
+
+// llama-server's exceed_context_size_error carries the token counts: "N tokens > M maximum: ".
+std::string context_counts(std::string_view body) {
+    auto parsed = json::parse(trim(body));
+    if (!parsed.ok() || !parsed.value.is_object()) return {};
+    const auto* err = json::find_object(parsed.value.get_object(), "error");
+    if (!err) return {};
+    auto prompt = json::find_int(*err, "n_prompt_tokens");
+    auto ctx = json::find_int(*err, "n_ctx");
+    if (!prompt || !ctx) return {};
+    return std::to_string(*prompt) + " tokens > " + std::to_string(*ctx) + " maximum: ";
+}
+
+}  // namespace
+
+std::string error_message_from_body(std::string_view body) {
+    std::string_view text = trim(body);
+    if (text.empty()) return {};
+    if (text.front() == '{') {
+        auto parsed = json::parse(text);
+        if (parsed.ok() && parsed.value.is_object()) {
+            const auto& o = parsed.value.get_object();
+            for (const char* k : {"error", "message", "detail"}) {
+                if (auto* v = json::find(o, k)) {
+                    std::string m = message_of(*v);
+                    if (!m.empty()) return m;
+                }
+            }
+        }
+    }
+    if (text.size() > kMaxPlainBody) return std::string(text.substr(0, kMaxPlainBody)) + "...";
+    return std::string(text);
+}
+
+int error_status_from_body(std::string_view body) {
+    auto parsed = json::parse(trim(body));
+    if (!parsed.ok() || !parsed.value.is_object()) return 0;
+    const auto& o = parsed.value.get_object();
+    const json::bj::object* err = json::find_object(o, "error");
+    const json::bj::object& holder = err ? *err : o;
+    auto code = json::find_int(holder, "code");
+    if (code && *code >= 400 && *code <= 599) return static_cast<int>(*code);
+    return 0;
+}
+
+bool is_context_overflow(std::string_view message) {
+    std::string m = lower(message);
+    for (const char* needle : {"exceeds the available context size", "exceed_context_size",
+                               "greater than the context length", "maximum context length",
+                               "longer than the context length", "context length exceeded",
+                               "prompt is too long"}) {
+        if (m.find(needle) != std::string::npos) return true;
+    }
+    return false;
+}
+
+ir::ApiError upstream_error_from_body(int status, std::string_view head, std::string_view body) {
+    std::string upstream = error_message_from_body(body);
+    if (upstream.empty()) upstream = "(empty body)";
+    std::string message = std::string(head) + ": " + upstream;
+    if (is_context_overflow(upstream)) {
+        return ir::ApiError::invalid_request("prompt is too long: " + context_counts(body) + message);
+    }
+    return ir::ApiError::from_status(status, std::move(message));
+}
+
+ir::ApiError map_upstream_error(int http_status, std::string_view body, std::string_view url) {
+    std::string head = "upstream ";
+    if (!url.empty()) {
+        head += url;
+        head += ' ';
+    }
+    head += "returned " + std::to_string(http_status);
+    return upstream_error_from_body(http_status, head, body);
+}
+
+}  // namespace anyclaude::openai

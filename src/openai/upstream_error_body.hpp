@@ -1,0 +1,32 @@
+// Internal helpers for reading upstream error bodies, shared by map_upstream_error (HTTP errors)
+// and the stream decoder (error payloads that arrive mid-stream).
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "ir/error.hpp"
+
+namespace anyclaude::openai {
+
+// The upstream's own message from an error body: {"error":{"message":..}}, {"error":"..."},
+// {"message":..}, {"detail":".."} or {"detail":[{"msg":..},..]} (FastAPI), else the body text
+// itself (trimmed, cut to a readable length). "" for an empty body.
+std::string error_message_from_body(std::string_view body);
+
+// The HTTP-like status an error object carries in its "code" field (llama-server puts 400/500
+// there), or 0 when it carries none.
+int error_status_from_body(std::string_view body);
+
+// True when the message says the prompt does not fit the model's context (llama-server,
+// LM Studio, vLLM, Ollama wordings).
+bool is_context_overflow(std::string_view message);
+
+// The Anthropic-shaped error for an upstream error body. The message is head + ": " + the
+// upstream's message. Status mapped with ApiError::from_status, except that a context overflow
+// is 400 invalid_request_error with the message prefixed "prompt is too long: " (Anthropic's
+// wording, which Claude Code answers by compacting), plus "N tokens > M maximum: " when the body
+// says how many (llama-server's n_prompt_tokens / n_ctx).
+ir::ApiError upstream_error_from_body(int status, std::string_view head, std::string_view body);
+
+}  // namespace anyclaude::openai

@@ -1,0 +1,302 @@
+// The whole gateway on loopback: real HTTP client -> anyclaude front door -> upstream backend
+// -> a scripted OpenAI-compatible server (the only test double: it stands in for the backend).
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+
+#include "app/server_runner.hpp"
+#include "support/loopback.hpp"
+#include "support/test_support.hpp"
+
+using namespace anyclaude;
+using namespace anyclaude::test;
+namespace bj = boost::json;
+
+namespace {
+
+const std::string kSimple =
+    R"({"model":"claude-sonnet-4-5","max_tokens":100,"messages":[{"role":"user","content":"hi"}]})";
+const std::string kSimpleStream =
+    R"({"model":"claude-sonnet-4-5","max_tokens":100,"stream":true,"messages":[{"role":"user","content":"hi"}]})";
+
+struct Fixture {
+    IoThread upstream_io;
+    ScriptedUpstream upstream{upstream_io.executor()};
+    std::unique_ptr<app::RunningServer> gateway;
+
+    explicit Fixture(std::function<void(app::Config&)> tweak = {}) {
+        app::Config cfg;
+        cfg.mode = "openai";
+        cfg.port = 0;
+        cfg.backend_url = upstream.base_url();
+        cfg.model = "main-model";
+        cfg.small_model = "small-model";
+        cfg.log_level = "warn";
+        if (tweak) tweak(cfg);
+        gateway = std::make_unique<app::RunningServer>(cfg);
+    }
+    unsigned short port() const { return gateway->port(); }
+    SimpleResponse post(const std::string& body, std::vector<std::pair<std::string, std::string>> h = {}) {
+        h.push_back({"anthropic-version", "2023-06-01"});
+        return http_request(port(), "POST", "/v1/messages?beta=true", body, h);
+    }
+};
+
+std::vector<std::pair<std::string, bj::value>> sse_events(const std::string& body) {
+    std::vector<std::pair<std::string, bj::value>> out;
+    std::size_t pos = 0;
+    while ((pos = body.find("event: ", pos)) != std::string::npos) {
+        auto nl = body.find('\n', pos);
+        std::string name = body.substr(pos + 7, nl - pos - 7);
+        auto data = body.find("data: ", nl);
+        auto end = body.find("\n\n", data);
+        out.push_back({name, bj::parse(body.substr(data + 6, end - data - 6))});
+        pos = end;
+    }
+    return out;
+}
+
+}  // namespace
+
+TEST(Gateway, NonStreamingTextWithCachedUsage) {
+    Fixture f;
+    f.upstream.push(text_reply({"Hello", " world"}, 120, 100));
+    auto r = f.post(kSimple);
+    ASSERT_EQ(r.status, 200u) << r.body;
+    auto v = bj::parse(r.body).as_object();
+    EXPECT_EQ(v["type"], "message");
+    EXPECT_EQ(v["role"], "assistant");
+    EXPECT_EQ(v["model"], "claude-sonnet-4-5");
+    EXPECT_EQ(v["content"].as_array()[0].as_object()["text"], "Hello world");
+    EXPECT_EQ(v["stop_reason"], "end_turn");
+    auto& u = v["usage"].as_object();
+    EXPECT_EQ(u["input_tokens"].to_number<int64_t>(), 20);
+    EXPECT_EQ(u["cache_read_input_tokens"].to_number<int64_t>(), 100);
+    EXPECT_EQ(u["output_tokens"].to_number<int64_t>(), 2);
+    // The upstream got a streaming chat/completions request for the mapped model.
+    auto sent = bj::parse(f.upstream.bodies().at(0)).as_object();
+    EXPECT_EQ(sent["model"], "main-model");
+    EXPECT_EQ(sent["stream"], true);
+    EXPECT_EQ(sent["stream_options"].as_object()["include_usage"], true);
+}
+
+TEST(Gateway, StreamingEmitsEveryEventInOrder) {
+    Fixture f;
+    f.upstream.push(text_reply({"a", "b", "c"}, 50, 0));
+    auto r = f.post(kSimpleStream);
+    ASSERT_EQ(r.status, 200u);
+    EXPECT_EQ(r.content_type, "text/event-stream");
+    auto ev = sse_events(r.body);
+    std::vector<std::string> names;
+    for (auto& e : ev) names.push_back(e.first);
+    std::vector<std::string> want = {"message_start", "content_block_start", "content_block_delta",
+                                     "content_block_delta", "content_block_delta", "content_block_stop",
+                                     "message_delta", "message_stop"};
+    EXPECT_EQ(names, want) << r.body;
+    ASSERT_EQ(ev.size(), want.size());
+    auto& md = ev[6].second.as_object();
+    EXPECT_EQ(md.at("delta").as_object().at("stop_reason"), "end_turn");
+    EXPECT_EQ(md.at("usage").as_object().at("input_tokens").to_number<int64_t>(), 50);
+}
+
+TEST(Gateway, HaikuClassGoesToTheSmallModel) {
+    Fixture f;
+    auto r = f.post(R"({"model":"claude-haiku-4-5-20251001","max_tokens":10,"messages":[{"role":"user","content":"t"}]})");
+    ASSERT_EQ(r.status, 200u) << r.body;
+    EXPECT_EQ(bj::parse(f.upstream.bodies().at(0)).as_object()["model"], "small-model");
+}
+
+TEST(Gateway, UpstreamErrorsKeepStatusAndMessage) {
+    struct Case {
+        unsigned upstream;
+        unsigned status;
+        const char* type;
+    } cases[] = {{400, 400, "invalid_request_error"}, {401, 401, "authentication_error"},
+                 {404, 404, "not_found_error"},       {429, 429, "rate_limit_error"},
+                 {500, 500, "api_error"},             {503, 529, "overloaded_error"}};
+    Fixture f;
+    for (const auto& c : cases) {
+        ScriptedReply rep;
+        rep.status = c.upstream;
+        rep.chunks = {R"({"error":{"message":"scripted failure )" + std::to_string(c.upstream) + R"(","type":"x"}})"};
+        f.upstream.push(rep);
+        auto r = f.post(kSimpleStream);
+        EXPECT_EQ(r.status, c.status) << r.body;
+        auto v = bj::parse(r.body).as_object();
+        EXPECT_EQ(v["type"], "error");
+        EXPECT_EQ(v["error"].as_object()["type"], c.type);
+        EXPECT_NE(std::string(v["error"].as_object()["message"].as_string())
+                      .find("scripted failure " + std::to_string(c.upstream)),
+                  std::string::npos);
+    }
+}
+
+TEST(Gateway, UnreachableBackendNamesTheUrl) {
+    net::io_context ioc;
+    tcp::acceptor a(ioc, tcp::endpoint(net::ip::make_address("127.0.0.1"), 0));
+    auto port = a.local_endpoint().port();
+    a.close();
+    std::string url = "http://127.0.0.1:" + std::to_string(port) + "/v1";
+    Fixture f([&](app::Config& c) { c.backend_url = url; });
+    auto r = f.post(kSimpleStream);
+    EXPECT_EQ(r.status, 500u);
+    auto v = bj::parse(r.body).as_object();
+    EXPECT_EQ(v["error"].as_object()["type"], "api_error");
+    EXPECT_NE(std::string(v["error"].as_object()["message"].as_string()).find(url), std::string::npos) << r.body;
+}
+
+TEST(Gateway, ResetMidStreamEndsWithAnErrorEvent) {
+    Fixture f;
+    auto rep = text_reply({"partial"});
+    rep.chunks.resize(2);  // role chunk + one content chunk, then the connection dies
+    rep.reset_after_chunks = true;
+    f.upstream.push(rep);
+    auto r = f.post(kSimpleStream);
+    ASSERT_EQ(r.status, 200u);
+    auto ev = sse_events(r.body);
+    ASSERT_FALSE(ev.empty());
+    EXPECT_EQ(ev.front().first, "message_start");
+    EXPECT_EQ(ev.back().first, "error") << r.body;
+    for (auto& e : ev) EXPECT_NE(e.first, "message_stop");
+    // Gateway still serves.
+    EXPECT_EQ(f.post(kSimple).status, 200u);
+}
+
+TEST(Gateway, ClientDisconnectCancelsTheUpstreamRequest) {
+    Fixture f;
+    ScriptedReply hang;
+    hang.hang = true;
+    f.upstream.push(hang);
+    {
+        net::io_context ioc;
+        tcp::socket sock(ioc);
+        sock.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), f.port()));
+        std::string req = "POST /v1/messages HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\nContent-Length: " +
+                          std::to_string(kSimpleStream.size()) + "\r\n\r\n" + kSimpleStream;
+        net::write(sock, net::buffer(req));
+        for (int i = 0; i < 200 && f.upstream.bodies().empty(); ++i)
+            std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        ASSERT_EQ(f.upstream.bodies().size(), 1u);
+    }  // client goes away
+    auto t0 = std::chrono::steady_clock::now();
+    while (f.upstream.closed_by_client() == 0 && std::chrono::steady_clock::now() - t0 < std::chrono::seconds(2))
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    EXPECT_EQ(f.upstream.closed_by_client(), 1);
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(1));
+}
+
+TEST(Gateway, PingsWhileWaitingForTheFirstToken) {
+    Fixture f([](app::Config& c) {
+        c.commit_grace_ms = 50;
+        c.ping_interval_ms = 60;
+    });
+    auto rep = text_reply({"late"});
+    rep.delay_before_headers = std::chrono::milliseconds(400);
+    f.upstream.push(rep);
+    auto r = f.post(kSimpleStream);
+    ASSERT_EQ(r.status, 200u);
+    auto ev = sse_events(r.body);
+    ASSERT_GE(ev.size(), 3u);
+    EXPECT_EQ(ev[0].first, "message_start");
+    int pings = 0;
+    for (auto& e : ev) pings += e.first == "ping";
+    EXPECT_GE(pings, 2) << r.body;
+    EXPECT_EQ(ev.back().first, "message_stop");
+}
+
+TEST(Gateway, ApiKeyIsRequiredWhenConfigured) {
+    Fixture f([](app::Config& c) { c.api_key = "sekret"; });
+    auto r = f.post(kSimple);
+    EXPECT_EQ(r.status, 401u);
+    EXPECT_NE(r.body.find("authentication_error"), std::string::npos);
+    EXPECT_EQ(f.post(kSimple, {{"x-api-key", "wrong"}}).status, 401u);
+    EXPECT_EQ(f.post(kSimple, {{"x-api-key", "sekret"}}).status, 200u);
+    EXPECT_EQ(f.post(kSimple, {{"authorization", "Bearer sekret"}}).status, 200u);
+    EXPECT_EQ(http_request(f.port(), "GET", "/health").status, 200u);  // health needs no key
+}
+
+TEST(Gateway, UnknownPathsAndMethods) {
+    Fixture f;
+    auto r = http_request(f.port(), "GET", "/v1/nope");
+    EXPECT_EQ(r.status, 404u);
+    EXPECT_NE(r.body.find("not_found_error"), std::string::npos);
+    EXPECT_EQ(http_request(f.port(), "GET", "/v1/messages").status, 405u);
+}
+
+TEST(Gateway, HealthAndModels) {
+    Fixture f;
+    auto h = bj::parse(http_request(f.port(), "GET", "/health").body).as_object();
+    EXPECT_EQ(h["name"], "anyclaude");
+    EXPECT_EQ(h["mode"], "openai");
+    auto m = http_request(f.port(), "GET", "/v1/models");
+    ASSERT_EQ(m.status, 200u);
+    auto data = bj::parse(m.body).as_object()["data"].as_array();
+    ASSERT_EQ(data.size(), 2u);
+    EXPECT_EQ(data[0].as_object()["id"], "main-model");
+    EXPECT_EQ(data[1].as_object()["id"], "small-model");
+    EXPECT_EQ(http_request(f.port(), "GET", "/v1/models/main-model").status, 200u);
+    EXPECT_EQ(http_request(f.port(), "GET", "/v1/models/other").status, 404u);
+}
+
+TEST(Gateway, CountTokens) {
+    Fixture f;
+    auto r = http_request(f.port(), "POST", "/v1/messages/count_tokens?beta=true", test::fixture("capture-first.json"));
+    ASSERT_EQ(r.status, 200u) << r.body;
+    auto n = bj::parse(r.body).as_object()["input_tokens"].to_number<int64_t>();
+    EXPECT_GT(n, 5000);  // ~53 KB of Claude Code request
+    EXPECT_TRUE(f.upstream.bodies().empty());
+}
+
+TEST(Gateway, InvalidRequestsAre400AndNeverReachTheBackend) {
+    Fixture f;
+    auto r = f.post(R"({"model":"claude-sonnet-4-5","messages":[{"role":"user","content":"hi"}]})");
+    EXPECT_EQ(r.status, 400u);
+    EXPECT_NE(r.body.find("max_tokens"), std::string::npos);
+    EXPECT_EQ(f.post("{not json").status, 400u);
+    EXPECT_TRUE(f.upstream.bodies().empty());
+}
+
+TEST(Gateway, ClaudeCodeRequestIsStrippedOfBillingHeaderAndKeepsSystemInPlace) {
+    Fixture f;
+    auto r = f.post(test::fixture("capture-followup.json"));
+    ASSERT_EQ(r.status, 200u) << r.body;
+    std::string sent = f.upstream.bodies().at(0);
+    EXPECT_EQ(sent.find("x-anthropic-billing-header"), std::string::npos);
+    auto msgs = bj::parse(sent).as_object()["messages"].as_array();
+    ASSERT_GE(msgs.size(), 4u);
+    EXPECT_EQ(msgs[0].as_object()["role"], "system");
+    EXPECT_EQ(msgs[1].as_object()["role"], "user");
+    EXPECT_EQ(msgs[2].as_object()["role"], "system");  // the environment block stays second
+}
+
+TEST(Gateway, LateSystemRejectionFallsBackToUserRoleOnce) {
+    Fixture f;
+    ScriptedReply reject;
+    reject.status = 500;
+    reject.chunks = {R"({"error":{"message":"System message must be at the beginning.","type":"server_error"}})"};
+    f.upstream.push(reject);
+    auto r = f.post(test::fixture("capture-followup.json"));
+    ASSERT_EQ(r.status, 200u) << r.body;
+    auto bodies = f.upstream.bodies();
+    ASSERT_EQ(bodies.size(), 2u);
+    EXPECT_EQ(bj::parse(bodies[1]).as_object()["messages"].as_array()[2].as_object()["role"], "user");
+    // Learned: the next request goes out as user at once.
+    ASSERT_EQ(f.post(test::fixture("capture-followup.json")).status, 200u);
+    bodies = f.upstream.bodies();
+    ASSERT_EQ(bodies.size(), 3u);
+    EXPECT_EQ(bodies[2], bodies[1]);
+}
+
+TEST(Gateway, OverloadedWhenTooManyRequestsAreInFlight) {
+    Fixture f([](app::Config& c) { c.max_concurrent_requests = 1; });
+    ScriptedReply slow = text_reply({"x"});
+    slow.delay_before_headers = std::chrono::milliseconds(500);
+    f.upstream.push(slow);
+    std::thread first([&] { EXPECT_EQ(f.post(kSimple).status, 200u); });
+    for (int i = 0; i < 200 && f.upstream.bodies().empty(); ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    auto r = f.post(kSimple);
+    EXPECT_EQ(r.status, 529u);
+    EXPECT_NE(r.body.find("overloaded_error"), std::string::npos);
+    first.join();
+}

@@ -90,7 +90,7 @@ awaitable<std::string> UpstreamBackend::resolve_model(const ir::Request& req) {
         if (!cfg_.api_key.empty()) get.headers.push_back({"Authorization", "Bearer " + cfg_.api_key});
         http::ClientTimeouts t = cfg_.timeouts;
         t.first_byte = std::chrono::seconds(10);
-        auto sent = co_await http::send_request(cfg_.url, std::move(get), t);
+        auto sent = co_await http::send_request(cfg_.url, get, t, &pool_);
         if (!sent.response) {
             spdlog::warn("could not list models at {}: {}", cfg_.url.to_string(), sent.error);
         } else {
@@ -179,7 +179,7 @@ awaitable<void> UpstreamBackend::run(const ir::Request& req, EventSink& sink, At
     out.path = "/chat/completions";
     out.body = at.body;
     if (!cfg_.api_key.empty()) out.headers.push_back({"Authorization", "Bearer " + cfg_.api_key});
-    auto sent = co_await http::send_request(cfg_.url, std::move(out), cfg_.timeouts);
+    auto sent = co_await http::send_request(cfg_.url, out, cfg_.timeouts, &pool_);
     if (!sent.response) {
         co_await fail(ir::ApiError::api("upstream unreachable: " + sent.error));
         co_return;

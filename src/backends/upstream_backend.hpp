@@ -54,6 +54,7 @@ private:
     awaitable<std::string> resolve_model(const ir::Request& req);
 
     UpstreamConfig cfg_;
+    http::ConnectionPool pool_;  // keep-alive connections to a plain-HTTP upstream
     bool late_system_as_user_ = false;  // learned: this upstream rejects late system messages
     bool model_discovery_done_ = false;
     std::string discovered_model_;

@@ -46,6 +46,22 @@ protected:
     std::string error_;
 };
 
+// Keeps idle keep-alive connections (plain HTTP) and resolved addresses per host, so a request
+// to a local backend costs no connect and no name lookup. One pool per backend; use it from one
+// executor (thread) only.
+class ConnectionPool {
+public:
+    ConnectionPool();
+    ~ConnectionPool();
+    ConnectionPool(const ConnectionPool&) = delete;
+    ConnectionPool& operator=(const ConnectionPool&) = delete;
+    std::size_t idle_connections() const;
+    uint64_t reused() const;
+
+    struct Impl;
+    std::unique_ptr<Impl> impl;
+};
+
 struct SendResult {
     std::unique_ptr<ClientResponse> response;  // null on failure
     std::string error;                         // why, naming the URL
@@ -53,6 +69,8 @@ struct SendResult {
 
 // Connects, sends req and reads the response headers.
 // (req is taken by reference: GCC 12 miscompiles by-value class parameters of coroutines.)
-awaitable<SendResult> send_request(const Url& url, const OutgoingRequest& req, const ClientTimeouts& timeouts = {});
+// With a pool (plain HTTP only), connections are reused and a stale one is retried once.
+awaitable<SendResult> send_request(const Url& url, const OutgoingRequest& req, const ClientTimeouts& timeouts = {},
+                                   ConnectionPool* pool = nullptr);
 
 }  // namespace anyclaude::http

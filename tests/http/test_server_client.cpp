@@ -167,3 +167,47 @@ TEST(HttpUrl, ParsesSchemesHostsPortsAndPrefixes) {
     EXPECT_NE(why.find("http or https"), std::string::npos);
     EXPECT_FALSE(http::Url::parse("not a url", &why));
 }
+
+TEST(HttpClient, PoolReusesKeepAliveConnections) {
+    EchoServer s;
+    auto url = *http::Url::parse("http://127.0.0.1:" + std::to_string(s.server->port()));
+    IoThread client;
+    http::ConnectionPool pool;
+    auto bodies = run_on<std::string>(client, [&]() -> awaitable<std::string> {
+        std::string all;
+        for (int i = 0; i < 3; ++i) {
+            http::OutgoingRequest req;
+            req.path = "/x";
+            req.body = std::to_string(i);
+            auto sent = co_await http::send_request(url, req, {}, &pool);
+            if (!sent.response) co_return sent.error;
+            all += co_await sent.response->read_all() + ";";
+        }
+        co_return all;
+    });
+    EXPECT_EQ(bodies, "echo:0;echo:1;echo:2;");
+    EXPECT_EQ(pool.reused(), 2u);
+}
+
+TEST(HttpClient, PoolDropsConnectionsTheServerClosed) {
+    http::ServerLimits limits;
+    limits.idle_timeout = std::chrono::milliseconds(100);  // the server closes idle keep-alive connections
+    EchoServer s(limits);
+    auto url = *http::Url::parse("http://127.0.0.1:" + std::to_string(s.server->port()));
+    IoThread client;
+    http::ConnectionPool pool;
+    auto once = [&](std::string body) {
+        return run_on<std::string>(client, [&]() -> awaitable<std::string> {
+            http::OutgoingRequest req;
+            req.path = "/x";
+            req.body = body;
+            auto sent = co_await http::send_request(url, req, {}, &pool);
+            co_return sent.response ? co_await sent.response->read_all() : sent.error;
+        });
+    };
+    EXPECT_EQ(once("a"), "echo:a");
+    EXPECT_EQ(pool.idle_connections(), 1u);
+    std::this_thread::sleep_for(std::chrono::milliseconds(400));
+    EXPECT_EQ(once("b"), "echo:b");  // the dead connection is noticed and replaced
+    EXPECT_EQ(pool.reused(), 0u);
+}

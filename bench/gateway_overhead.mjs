@@ -1,0 +1,194 @@
+#!/usr/bin/env node
+// Gateway overhead: what anyclaude (and claude-code-router, measured in the same run) adds to
+// time to first token and per streamed event, compared with calling the backend directly.
+// The backend is the scripted test backend in latency mode (N content chunks, no delay); the
+// request is Claude Code's interactive first turn (capture-interactive-first.json, ~57-62 KB).
+// Requests are sequential on keep-alive connections, after a warm-up, interleaved target by
+// target so that machine noise hits all of them alike.
+//
+//   node bench/gateway_overhead.mjs [--n 300] [--warmup 30] [--events 100] [--breakdown 100] [--no-ccr]
+//        [--bin build/anyclaude] [--log-level warn] [--out bench/results/overhead.json]
+// claude-code-router must be installed first: bench/setup_ccr.sh
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { REPO, readFixture } from '../tests/e2e/lib/paths.mjs';
+import { sleep } from '../tests/e2e/lib/procs.mjs';
+import { makeAgent, measureOnce, streamText, percentile } from './overhead/measure.mjs';
+import os from 'node:os';
+import { startBackend, startAnyclaude, startCcr, treeRssMb, treeCpuMs } from './overhead/targets.mjs';
+
+const { values: opt } = parseArgs({
+  options: {
+    n: { type: 'string', default: '300' },
+    warmup: { type: 'string', default: '30' },
+    events: { type: 'string', default: '100' },
+    breakdown: { type: 'string', default: '100' },
+    'no-ccr': { type: 'boolean', default: false },
+    bin: { type: 'string', default: process.env.ANYCLAUDE_BIN ?? 'build/anyclaude' },
+    'log-level': { type: 'string', default: 'warn' },
+    out: { type: 'string' },
+  },
+});
+const N = Number(opt.n);
+const WARMUP = Number(opt.warmup);
+const EVENTS = Number(opt.events);
+const BREAKDOWN = Number(opt.breakdown);
+const BIN = path.resolve(REPO, opt.bin);
+
+const CLAUDE_HEADERS = {
+  'anthropic-version': '2023-06-01',
+  'anthropic-beta': 'claude-code-20250219,interleaved-thinking-2025-05-14,context-management-2025-06-27',
+  'user-agent': 'claude-cli/2.1.328 (external, cli)',
+  'x-app': 'cli',
+};
+
+const started = [];
+async function stopAll() { for (const s of started.reverse()) await s.stop().catch(() => {}); }
+process.on('SIGINT', () => stopAll().finally(() => process.exit(130)));
+
+function anthropicTarget(t) {
+  return { name: t.name, url: t.url, path: '/v1/messages?beta=true', kind: 'anthropic', agent: makeAgent(), headers: { ...CLAUDE_HEADERS, 'x-api-key': t.key }, gw: t };
+}
+
+// Warm-up requests; the first ones are checked for the full answer.
+async function warm(target, body) {
+  for (let i = 0; i < WARMUP; i++) {
+    const r = await measureOnce(target, body, { keepText: i < 3 });
+    if (r.status !== 200) throw new Error(`${target.name}: HTTP ${r.status}: ${r.lines?.join('\n').slice(0, 500)}`);
+    if (i < 3) {
+      const text = streamText(target.kind, r.lines);
+      if (text !== 'x'.repeat(EVENTS)) throw new Error(`${target.name}: expected ${EVENTS} x's, got ${JSON.stringify(text.slice(0, 200))} (${text.length})`);
+    }
+  }
+}
+
+// Extra requests, each followed by a look at the backend's record of it: how long the request
+// took to reach the backend, and how long the answer took from the backend to the client.
+async function breakdown(targets, bodyOf, backend) {
+  const acc = Object.fromEntries(targets.map((t) => [t.name, { headers: [], body: [], back: [] }]));
+  for (let i = 0; i < BREAKDOWN; i++) {
+    for (const t of targets) {
+      const r = await measureOnce(t, bodyOf(t));
+      const rec = await backend.last();
+      acc[t.name].headers.push(rec.arrived_at - r.t0e);
+      acc[t.name].body.push(rec.received_at - r.t0e);
+      acc[t.name].back.push(r.ttft - (rec.headers_sent_at - r.t0e));
+    }
+  }
+  const p50 = (v) => percentile(v, 50);
+  return Object.fromEntries(Object.entries(acc).map(([k, v]) => [k, { headers: p50(v.headers), body: p50(v.body), back: p50(v.back) }]));
+}
+
+function summarize(name, rs) {
+  const f = (k, p) => percentile(rs.map((r) => r[k]), p);
+  const stream = rs.map((r) => r.total - r.ttft);
+  return {
+    name, n: rs.length,
+    ttft: { p50: f('ttft', 50), p90: f('ttft', 90), p99: f('ttft', 99) },
+    ttfb: { p50: f('ttfb', 50), p90: f('ttfb', 90), p99: f('ttfb', 99) },
+    total_p50: f('total', 50),
+    stream_p50: percentile(stream, 50),
+    events_p50: f('events', 50),
+  };
+}
+
+const fmt = (x, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
+
+async function main() {
+  if (!fs.existsSync(BIN)) throw new Error(`anyclaude binary not found: ${BIN} (build it or pass --bin)`);
+  const anthropicBody = JSON.stringify(JSON.parse(readFixture('capture-interactive-first.json')));
+  const backend = await startBackend(EVENTS);
+  started.push(backend);
+
+  const gw = await startAnyclaude(BIN, backend.url, opt['log-level']);
+  started.push(gw);
+  await sleep(300);
+  const rss = { anyclaude: { start: treeRssMb(gw.rootPid) } };
+  const targets = [anthropicTarget(gw)];
+
+  // The direct request is exactly what anyclaude sends upstream for this Claude Code request.
+  await measureOnce(targets[0], anthropicBody);
+  const directBody = (await backend.last()).body;
+  const direct = { name: 'direct', url: backend.url.replace(/\/v1$/, ''), path: '/v1/chat/completions', kind: 'openai', agent: makeAgent(), headers: {} };
+  targets.unshift(direct);
+
+  let ccrError = null;
+  if (!opt['no-ccr']) {
+    try {
+      const ccr = await startCcr(backend.url);
+      started.push(ccr);
+      await sleep(1000);
+      rss.ccr = { start: treeRssMb(ccr.rootPid) };
+      targets.push(anthropicTarget(ccr));
+    } catch (err) { ccrError = err.message; }
+  }
+
+  const bodyOf = (t) => (t.kind === 'openai' ? directBody : anthropicBody);
+  for (const t of targets) await warm(t, bodyOf(t));
+
+  const results = Object.fromEntries(targets.map((t) => [t.name, []]));
+  const load0 = os.loadavg()[0];
+  const cpu0 = Object.fromEntries(targets.filter((t) => t.gw).map((t) => [t.name, treeCpuMs(t.gw.rootPid)]));
+  for (let i = 0; i < N; i++) {
+    for (const t of targets) results[t.name].push(await measureOnce(t, bodyOf(t)));
+  }
+  const cpuPerRequest = Object.fromEntries(Object.entries(cpu0).map(([k, v]) => [k, (treeCpuMs(targets.find((t) => t.name === k).gw.rootPid) - v) / N]));
+  const load1 = os.loadavg()[0];
+  const split = await breakdown(targets, bodyOf, backend);
+  await sleep(1000);
+  rss.anyclaude.after = treeRssMb(gw.rootPid);
+  if (rss.ccr) rss.ccr.after = treeRssMb(targets.at(-1).gw.rootPid);
+
+  const sums = Object.fromEntries(targets.map((t) => [t.name, summarize(t.name, results[t.name])]));
+  const d = sums.direct;
+  const added = (s) => s.ttft.p50 - d.ttft.p50;
+  const perEvent = (s) => (s.stream_p50 - d.stream_p50) / EVENTS;
+
+  console.log(`\ngateway overhead: ${N} sequential requests per target after ${WARMUP} warm-up; request ${anthropicBody.length} bytes (Anthropic) / ${directBody.length} bytes (upstream); ${EVENTS} streamed events each`);
+  console.log('TTFT = time to the first content delta; TTFB = time to the first response byte; ms\n');
+  console.log(`machine: ${os.cpus().length} CPUs, load average ${load0.toFixed(2)} before the run, ${load1.toFixed(2)} after\n`);
+  const head = ['target', 'TTFT p50', 'p90', 'p99', 'TTFB p50', 'added p50', 'per-event added', 'CPU ms/req', 'RSS start MB', 'RSS after MB'];
+  const rows = targets.map((t) => {
+    const s = sums[t.name];
+    const r = rss[t.name];
+    return [t.name, fmt(s.ttft.p50), fmt(s.ttft.p90), fmt(s.ttft.p99), fmt(s.ttfb.p50),
+      t.name === 'direct' ? '-' : fmt(added(s)), t.name === 'direct' ? '-' : fmt(perEvent(s), 4),
+      cpuPerRequest[t.name] === undefined ? '-' : fmt(cpuPerRequest[t.name]),
+      r ? fmt(r.start.total, 1) : '-', r ? fmt(r.after.total, 1) : '-'];
+  });
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  for (const r of [head, ...rows]) console.log(r.map((c, i) => c.padStart(widths[i])).join('  '));
+  for (const t of targets) if (sums[t.name].events_p50 !== EVENTS) console.log(`note: ${t.name} delivered ${sums[t.name].events_p50} content events per answer (p50), upstream sent ${EVENTS}`);
+  if (rss.ccr) console.log(`ccr processes after the run: ${rss.ccr.after.each.map((e) => `${e.cmd} ${fmt(e.mb, 1)} MB`).join('; ')}`);
+  if (ccrError) console.log(`ccr not measured: ${ccrError}`);
+  if (BREAKDOWN > 0) {
+    console.log(`\nwhere the time goes (p50 of ${BREAKDOWN} more requests, ms; backend clock vs client clock, both epoch-based):`);
+    console.log('   target  send->upstream headers  send->upstream body read  upstream first write->client first delta');
+    for (const t of targets) {
+      const b = split[t.name];
+      console.log(`${t.name.padStart(9)}  ${fmt(b.headers).padStart(22)}  ${fmt(b.body).padStart(24)}  ${fmt(b.back).padStart(41)}`);
+    }
+  }
+
+  const gwAdded = added(sums.anyclaude);
+  const ccrAdded = sums.ccr ? added(sums.ccr) : NaN;
+  const ratio = ccrAdded / Math.max(gwAdded, 0.01);
+  console.log(`\nratio ccr-added / anyclaude-added (p50 TTFT): ${Number.isFinite(ratio) ? `${fmt(ratio, 1)}x` : 'n/a (ccr not measured)'}` +
+    `${gwAdded < 0.01 ? ' (anyclaude added < 0.01 ms; divided by 0.01)' : ''}`);
+  if (sums.ccr) console.log(`ratio of CPU per request, ccr / anyclaude: ${fmt(cpuPerRequest.ccr / cpuPerRequest.anyclaude, 1)}x`);
+  const idle = Math.max(rss.anyclaude.start.total, rss.anyclaude.after.total);
+  const checks = [
+    ['p50 added TTFT <= 1 ms', gwAdded <= 1, `${fmt(gwAdded)} ms`],
+    ['>= 10x below ccr', Number.isFinite(ratio) && ratio >= 10, Number.isFinite(ratio) ? `${fmt(ratio, 1)}x` : 'ccr not measured'],
+    ['idle RSS <= 30 MB', idle <= 30, `${fmt(idle, 1)} MB (max of after start / after run)`],
+  ];
+  for (const [what, ok, val] of checks) console.log(`${ok ? 'PASS' : 'MISS'}  ${what}: ${val}`);
+
+  const out = opt.out ?? path.join(REPO, 'bench/results', `gateway_overhead-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  fs.mkdirSync(path.dirname(out), { recursive: true });
+  fs.writeFileSync(out, JSON.stringify({ n: N, warmup: WARMUP, events: EVENTS, sizes: { anthropic: anthropicBody.length, upstream: directBody.length }, summaries: sums, rss, ratio, checks, breakdown: split, cpuPerRequest, load: [load0, load1], raw: results }, null, 1));
+  console.log(`\nraw results: ${path.relative(process.cwd(), out)}`);
+}
+
+main().then(stopAll, async (err) => { console.error(`gateway_overhead: ${err.stack ?? err}`); await stopAll(); process.exitCode = 1; });

@@ -24,8 +24,21 @@ ParseResult parse(std::string_view text, std::size_t max_depth) {
 
 void write_string(std::string_view s, std::string& out) {
     static const char* hex = "0123456789abcdef";
+    out.reserve(out.size() + s.size() + 2);
     out.push_back('"');
-    for (unsigned char c : s) {
+    const char* p = s.data();
+    const char* end = p + s.size();
+    while (p < end) {
+        // Copy the longest run that needs no escaping in one go.
+        const char* run = p;
+        while (p < end) {
+            unsigned char c = static_cast<unsigned char>(*p);
+            if (c < 0x20 || c == '"' || c == '\\') break;
+            ++p;
+        }
+        out.append(run, static_cast<std::size_t>(p - run));
+        if (p == end) break;
+        unsigned char c = static_cast<unsigned char>(*p++);
         switch (c) {
             case '"': out += "\\\""; break;
             case '\\': out += "\\\\"; break;
@@ -35,13 +48,9 @@ void write_string(std::string_view s, std::string& out) {
             case '\b': out += "\\b"; break;
             case '\f': out += "\\f"; break;
             default:
-                if (c < 0x20) {
-                    out += "\\u00";
-                    out.push_back(hex[c >> 4]);
-                    out.push_back(hex[c & 15]);
-                } else {
-                    out.push_back(static_cast<char>(c));
-                }
+                out += "\\u00";
+                out.push_back(hex[c >> 4]);
+                out.push_back(hex[c & 15]);
         }
     }
     out.push_back('"');

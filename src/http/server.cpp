@@ -190,6 +190,7 @@ struct Server::State : std::enable_shared_from_this<Server::State> {
 
         beast::tcp_stream stream(std::move(sock));
         beast::flat_buffer buffer;
+        buffer.reserve(64 * 1024);  // a Claude Code request (~60 KB) arrives in a few large reads
         bool first = true;
         for (;;) {
             bhttp::request_parser<bhttp::string_body> parser;

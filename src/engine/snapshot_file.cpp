@@ -1,0 +1,235 @@
+// Reading and writing prompt-cache snapshot files (format in snapshot_file.hpp).
+#include "engine/snapshot_file.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <bit>
+#include <cerrno>
+#include <cstdio>
+#include <system_error>
+
+#include "engine/prompt_cache_hash.hpp"
+
+namespace anyclaude::engine {
+
+static_assert(std::endian::native == std::endian::little,
+              "the snapshot file format is little-endian; add byte swapping for this host");
+
+namespace {
+
+constexpr char k_magic[4] = {'A', 'C', 'K', 'V'};
+constexpr uint32_t k_max_fingerprint = 64 * 1024;
+constexpr uint64_t k_name_seed = 0x61636B76u;  // "ackv"
+
+std::string errno_text(int err) { return std::error_code(err, std::generic_category()).message(); }
+
+// Reads exact byte counts from a file and hashes what it reads.
+class FileReader {
+public:
+    explicit FileReader(const std::string& path) : fd_(::open(path.c_str(), O_RDONLY | O_CLOEXEC)) {
+        if (fd_ < 0) error_ = errno;
+    }
+    ~FileReader() {
+        if (fd_ >= 0) ::close(fd_);
+    }
+    FileReader(const FileReader&) = delete;
+    FileReader& operator=(const FileReader&) = delete;
+
+    bool opened() const { return fd_ >= 0; }
+    int error() const { return error_; }
+    std::optional<uint64_t> size() const {
+        struct stat st {};
+        if (::fstat(fd_, &st) != 0) return std::nullopt;
+        return static_cast<uint64_t>(st.st_size);
+    }
+    bool read(void* data, std::size_t n, bool hash = true) {
+        auto p = static_cast<unsigned char*>(data);
+        std::size_t done = 0;
+        while (done < n) {
+            ssize_t r = ::read(fd_, p + done, n - done);
+            if (r < 0 && errno == EINTR) continue;
+            if (r <= 0) return false;
+            done += static_cast<std::size_t>(r);
+        }
+        if (hash) hash_.update(data, n);
+        return true;
+    }
+    template <class T>
+    bool read_value(T& v) {
+        return read(&v, sizeof v);
+    }
+    uint64_t checksum() const { return hash_.finish(); }
+
+private:
+    int fd_;
+    int error_ = 0;
+    Hash64 hash_;
+};
+
+// Writes to a new file and hashes what it writes.
+class FileWriter {
+public:
+    explicit FileWriter(const std::string& path)
+        : fd_(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) {
+        if (fd_ < 0) error_ = errno;
+    }
+    ~FileWriter() { close(); }
+    FileWriter(const FileWriter&) = delete;
+    FileWriter& operator=(const FileWriter&) = delete;
+
+    bool opened() const { return fd_ >= 0; }
+    int error() const { return error_; }
+    bool write(const void* data, std::size_t n) {
+        auto p = static_cast<const unsigned char*>(data);
+        std::size_t done = 0;
+        while (done < n) {
+            ssize_t w = ::write(fd_, p + done, n - done);
+            if (w < 0 && errno == EINTR) continue;
+            if (w < 0) return fail();
+            done += static_cast<std::size_t>(w);
+        }
+        hash_.update(data, n);
+        return true;
+    }
+    template <class T>
+    bool write_value(const T& v) {
+        return write(&v, sizeof v);
+    }
+    uint64_t checksum() const { return hash_.finish(); }
+    bool restrict_permissions() { return ::fchmod(fd_, 0600) == 0 || fail(); }
+    bool sync() { return ::fsync(fd_) == 0 || fail(); }
+    bool close() {
+        if (fd_ < 0) return true;
+        int rc = ::close(fd_);
+        fd_ = -1;
+        return rc == 0 || fail();
+    }
+
+private:
+    bool fail() {
+        error_ = errno;
+        return false;
+    }
+    int fd_;
+    int error_ = 0;
+    Hash64 hash_;
+};
+
+bool sync_folder(const std::string& dir) {
+    int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return false;
+    bool ok = ::fsync(fd) == 0;
+    ::close(fd);
+    return ok;
+}
+
+bool is_hex_digit(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); }
+
+// Reads everything up to the state bytes; on success the reader stands at the state.
+std::optional<std::string> read_header(FileReader& in, std::string_view fingerprint, SnapshotFileHeader& out) {
+    if (!in.opened()) return "cannot open: " + errno_text(in.error());
+    auto size = in.size();
+    if (!size) return "cannot stat";
+    out.file_bytes = *size;
+
+    char magic[4];
+    uint32_t version = 0, fp_len = 0, priority = 0;
+    if (!in.read(magic, 4)) return std::string("truncated (magic)");
+    if (std::string_view(magic, 4) != std::string_view(k_magic, 4)) return std::string("bad magic");
+    if (!in.read_value(version)) return std::string("truncated (version)");
+    if (version != k_snapshot_format_version) return "format version " + std::to_string(version);
+    if (!in.read_value(fp_len) || fp_len > k_max_fingerprint || fp_len > *size)
+        return std::string("truncated or bad fingerprint length");
+    std::string fp(fp_len, '\0');
+    if (!in.read(fp.data(), fp_len)) return std::string("truncated (fingerprint)");
+    if (fp != fingerprint) return "made with another model (" + fp + ")";
+    if (!in.read_value(priority)) return std::string("truncated (priority)");
+    if (priority > static_cast<uint32_t>(Priority::stable_prefix)) return "bad priority " + std::to_string(priority);
+    out.priority = static_cast<Priority>(priority);
+
+    uint64_t n_tokens = 0;
+    if (!in.read_value(n_tokens)) return std::string("truncated (token count)");
+    if (n_tokens > *size / sizeof(Token)) return std::string("token count larger than the file");
+    out.tokens.resize(n_tokens);
+    if (!in.read(out.tokens.data(), n_tokens * sizeof(Token))) return std::string("truncated (tokens)");
+    if (!in.read_value(out.state_bytes)) return std::string("truncated (state size)");
+    if (out.state_bytes > *size) return std::string("state size larger than the file");
+
+    uint64_t expected = 4 + 4 + 4 + fp_len + 4 + 8 + n_tokens * sizeof(Token) + 8 + out.state_bytes + 8;
+    if (expected != *size)
+        return "size " + std::to_string(*size) + " bytes, header says " + std::to_string(expected);
+    return std::nullopt;
+}
+
+}  // namespace
+
+std::string snapshot_file_name(std::string_view fingerprint, const Tokens& tokens) {
+    Hash64 h(k_name_seed);
+    uint64_t fp_len = fingerprint.size();
+    h.update(&fp_len, sizeof fp_len);
+    h.update(fingerprint);
+    h.update(tokens.data(), tokens.size() * sizeof(Token));
+    char buf[17];
+    std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h.finish()));
+    return std::string(buf) + std::string(k_snapshot_suffix);
+}
+
+bool is_snapshot_file_name(std::string_view name) {
+    if (name.size() != 16 + k_snapshot_suffix.size() || !name.ends_with(k_snapshot_suffix)) return false;
+    for (std::size_t i = 0; i < 16; ++i)
+        if (!is_hex_digit(name[i])) return false;
+    return true;
+}
+
+FileResult<uint64_t> write_snapshot_file(const std::string& dir, const std::string& name,
+                                         std::string_view fingerprint, Priority priority,
+                                         const Tokens& tokens, const std::vector<uint8_t>& state) {
+    const std::string path = dir + "/" + name;
+    const std::string tmp = path + ".tmp";
+    auto failed = [&](const char* what, int err) {
+        ::unlink(tmp.c_str());
+        return FileResult<uint64_t>::failure(std::string(what) + " " + tmp + ": " + errno_text(err));
+    };
+
+    FileWriter out(tmp);
+    if (!out.opened()) return failed("cannot create", out.error());
+    uint32_t fp_len = static_cast<uint32_t>(fingerprint.size());
+    uint32_t prio = static_cast<uint32_t>(priority);
+    uint64_t n_tokens = tokens.size(), n_state = state.size();
+    bool ok = out.restrict_permissions() && out.write(k_magic, 4) && out.write_value(k_snapshot_format_version) &&
+              out.write_value(fp_len) && out.write(fingerprint.data(), fp_len) && out.write_value(prio) &&
+              out.write_value(n_tokens) && out.write(tokens.data(), n_tokens * sizeof(Token)) &&
+              out.write_value(n_state) && out.write(state.data(), n_state);
+    uint64_t checksum = out.checksum();
+    ok = ok && out.write_value(checksum) && out.sync() && out.close();
+    if (!ok) return failed("cannot write", out.error());
+    if (::rename(tmp.c_str(), path.c_str()) != 0) return failed("cannot rename", errno);
+    sync_folder(dir);  // the rename is durable once the folder is; a failure here loses nothing now
+    return uint64_t{4 + 4 + 4 + fp_len + 4 + 8 + n_tokens * sizeof(Token) + 8 + n_state + 8};
+}
+
+FileResult<SnapshotFileHeader> read_snapshot_header(const std::string& path, std::string_view fingerprint) {
+    FileReader in(path);
+    SnapshotFileHeader header;
+    if (auto error = read_header(in, fingerprint, header)) return FileResult<SnapshotFileHeader>::failure(*error);
+    return header;
+}
+
+FileResult<std::vector<uint8_t>> read_snapshot_state(const std::string& path, std::string_view fingerprint,
+                                                     const Tokens& tokens) {
+    using Result = FileResult<std::vector<uint8_t>>;
+    FileReader in(path);
+    SnapshotFileHeader header;
+    if (auto error = read_header(in, fingerprint, header)) return Result::failure(*error);
+    if (header.tokens != tokens) return Result::failure("holds other tokens than its index entry");
+    std::vector<uint8_t> state(header.state_bytes);
+    if (!in.read(state.data(), state.size())) return Result::failure("truncated (state)");
+    uint64_t expected = in.checksum(), stored = 0;
+    if (!in.read(&stored, sizeof stored, /*hash=*/false)) return Result::failure("truncated (checksum)");
+    if (stored != expected) return Result::failure("checksum mismatch");
+    return state;
+}
+
+}  // namespace anyclaude::engine

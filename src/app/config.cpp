@@ -39,7 +39,8 @@ const std::vector<std::string>& setting_names() {
     static const std::vector<std::string> names = {
         "host", "port", "mode", "backend-url", "backend-key", "model", "small-model", "api-key", "log-level",
         "log-file", "port-file", "mid-system", "strip-billing-header", "max-tokens-cap", "max-body-mb",
-        "max-concurrent-requests", "insecure-bind", "commit-grace-ms", "ping-interval-ms"};
+        "max-concurrent-requests", "insecure-bind", "commit-grace-ms", "ping-interval-ms", "cache-ram-mb",
+        "cache-dir", "ctx-size", "parallel", "threads", "batch", "gpu-layers", "flash-attn", "chat-template-file"};
     return names;
 }
 
@@ -52,8 +53,10 @@ std::string apply_setting(Config& c, const std::string& name, const std::string&
         if (!n || *n < 0 || *n > 65535) return bad("a port number 0-65535");
         c.port = static_cast<unsigned short>(*n);
     } else if (name == "mode") {
-        if (value != "lmstudio" && value != "mlx-lm" && value != "openai") return bad("lmstudio, mlx-lm or openai");
+        if (value != "lmstudio" && value != "mlx-lm" && value != "openai" && value != "embedded")
+            return bad("lmstudio, mlx-lm, openai or embedded");
         c.mode = value;
+        c.mode_explicit = true;
     } else if (name == "backend-url") {
         c.backend_url = value;
     } else if (name == "backend-key") {
@@ -100,6 +103,36 @@ std::string apply_setting(Config& c, const std::string& name, const std::string&
         auto n = parse_int(value);
         if (!n || *n < 1 || *n > 3'600'000) return bad("milliseconds, 1-3600000");
         (name == "commit-grace-ms" ? c.commit_grace_ms : c.ping_interval_ms) = *n;
+    } else if (name == "cache-dir") {
+        c.cache_dir = value;
+    } else if (name == "chat-template-file") {
+        c.chat_template_file = value;
+    } else if (name == "flash-attn") {
+        auto b = parse_bool(value);
+        if (!b) return bad("true or false");
+        c.flash_attn = *b;
+    } else if (name == "cache-ram-mb" || name == "ctx-size" || name == "parallel" || name == "threads" ||
+               name == "batch" || name == "gpu-layers") {
+        auto n = parse_int(value);
+        if (!n) return bad("a whole number");
+        if (name == "cache-ram-mb") {
+            if (*n < 0) return bad(">= 0");
+            c.cache_ram_mb = *n;
+        } else if (name == "ctx-size") {
+            if (*n < 0) return bad(">= 0");
+            c.ctx_size = *n;
+        } else if (name == "parallel") {
+            if (*n < 1 || *n > 64) return bad("1-64");
+            c.parallel = *n;
+        } else if (name == "threads") {
+            if (*n < 0) return bad(">= 0");
+            c.threads = *n;
+        } else if (name == "batch") {
+            if (*n < 16 || *n > 8192) return bad("16-8192");
+            c.batch = *n;
+        } else {
+            c.gpu_layers = *n;
+        }
     } else {
         return "unknown setting '" + name + "'";
     }
@@ -163,11 +196,33 @@ std::string load_file_and_env(Config& c, const std::string& explicit_file) {
         {"ANYCLAUDE_MAX_BODY_MB", "max-body-mb"},
         {"ANYCLAUDE_MAX_CONCURRENT_REQUESTS", "max-concurrent-requests"},
         {"ANYCLAUDE_INSECURE_BIND", "insecure-bind"},
+        {"ANYCLAUDE_CACHE_RAM_MB", "cache-ram-mb"},
+        {"ANYCLAUDE_CACHE_DIR", "cache-dir"},
+        {"ANYCLAUDE_CTX_SIZE", "ctx-size"},
+        {"ANYCLAUDE_PARALLEL", "parallel"},
+        {"ANYCLAUDE_THREADS", "threads"},
+        {"ANYCLAUDE_GPU_LAYERS", "gpu-layers"},
+        {"ANYCLAUDE_FLASH_ATTN", "flash-attn"},
+        {"ANYCLAUDE_CHAT_TEMPLATE_FILE", "chat-template-file"},
     };
     for (const auto& n : names)
         if (const char* v = env(n.env))
             if (auto err = apply_setting(c, n.setting, v); !err.empty()) return std::string(n.env) + ": " + err;
     return {};
+}
+
+bool wants_embedded(const Config& c) {
+    if (c.mode_explicit) return c.mode == "embedded";
+    return c.model.size() > 5 && c.model.compare(c.model.size() - 5, 5, ".gguf") == 0;
+}
+
+std::string effective_cache_dir(const Config& c) {
+    if (c.cache_dir == "off") return {};
+    if (!c.cache_dir.empty()) return c.cache_dir;
+    if (const char* v = env("ANYCLAUDE_CACHE")) return std::string(v) + "/kv";
+    if (const char* x = env("XDG_CACHE_HOME")) return std::string(x) + "/anyclaude/kv";
+    const char* home = env("HOME");
+    return std::string(home ? home : "/tmp") + "/.cache/anyclaude/kv";
 }
 
 std::string effective_backend_url(const Config& c) {

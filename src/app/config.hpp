@@ -12,10 +12,11 @@ namespace anyclaude::app {
 struct Config {
     std::string host = "127.0.0.1";
     unsigned short port = 8082;
-    std::string mode = "lmstudio";  // lmstudio | mlx-lm | openai
+    std::string mode = "lmstudio";  // lmstudio | mlx-lm | openai | embedded
+    bool mode_explicit = false;     // set by flag/env/file (else a .gguf --model selects embedded)
     std::string backend_url;        // "" -> the mode's URL (LMSTUDIO_URL / MLX_LM_URL / default)
     std::string backend_key;
-    std::string model;        // opus/sonnet-class requests go here
+    std::string model;        // opus/sonnet-class requests go here (embedded: the GGUF file)
     std::string small_model;  // haiku-class requests go here ("" -> model)
     std::string api_key;      // when set, clients must present it
     std::string log_level = "info";
@@ -30,6 +31,16 @@ struct Config {
     int64_t commit_grace_ms = 2000;   // longest wait for the upstream's headers before message_start goes out
     int64_t ping_interval_ms = 10000;  // pings while waiting for the first token
     std::string config_file;     // where settings were read from ("" if none)
+    // Embedded engine.
+    int64_t cache_ram_mb = 4096;  // RAM tier budget
+    std::string cache_dir;        // disk tier ("" -> ~/.cache/anyclaude/kv; "off" disables it)
+    int64_t ctx_size = 0;         // KV cells shared by all sequences (0: min(training, 32768))
+    int64_t parallel = 4;         // sequences
+    int64_t threads = 0;          // 0: all cores
+    int64_t batch = 512;
+    int64_t gpu_layers = 0;
+    bool flash_attn = false;
+    std::string chat_template_file;  // a Jinja template instead of the model's
 };
 
 // Applies one setting by its flag name (e.g. "backend-url"); returns an error text or "".
@@ -38,6 +49,12 @@ std::string apply_setting(Config& c, const std::string& name, const std::string&
 // Reads the config file (ANYCLAUDE_CONFIG, else ~/.config/anyclaude/config.json when it exists),
 // then the environment. Returns an error text or "".
 std::string load_file_and_env(Config& c, const std::string& explicit_file = "");
+
+// True when the settings ask for the embedded engine (mode embedded, or a .gguf --model
+// without an explicit mode).
+bool wants_embedded(const Config& c);
+// The disk tier's folder ("" when disabled).
+std::string effective_cache_dir(const Config& c);
 
 // The upstream URL the mode implies when backend_url is not set.
 std::string effective_backend_url(const Config& c);

@@ -107,6 +107,7 @@ int main(int argc, char** argv) {
         }
     }
 
+    if (app::wants_embedded(cfg)) cfg.mode = "embedded";
     if (command == "claude") return app::launch_claude(cfg, rest, "/proc/self/exe");
     app::setup_logging(cfg);
     return app::serve_forever(cfg);

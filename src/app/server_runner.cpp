@@ -6,8 +6,12 @@
 #include <spdlog/spdlog.h>
 
 #include <fstream>
+#include <sstream>
 
 #include "backends/upstream_backend.hpp"
+#ifdef ANYCLAUDE_HAVE_ENGINE
+#include "backends/engine_backend.hpp"
+#endif
 
 namespace anyclaude::app {
 
@@ -24,7 +28,53 @@ void setup_logging(const Config& cfg) {
     spdlog::set_default_logger(logger);
 }
 
+namespace {
+
+std::shared_ptr<backends::Backend> make_engine_backend(const Config& cfg, std::string* why) {
+#ifdef ANYCLAUDE_HAVE_ENGINE
+    if (cfg.model.empty()) {
+        *why = "embedded mode needs --model path/to/model.gguf";
+        return nullptr;
+    }
+    engine::EngineOptions eo;
+    eo.model.path = cfg.model;
+    eo.model.n_gpu_layers = static_cast<int>(cfg.gpu_layers);
+    eo.n_ctx = static_cast<int>(cfg.ctx_size);
+    eo.n_slots = static_cast<int>(cfg.parallel);
+    eo.n_threads = static_cast<int>(cfg.threads);
+    eo.n_batch = static_cast<int>(cfg.batch);
+    eo.flash_attn = cfg.flash_attn;
+    eo.cache.ram_budget_bytes = static_cast<std::size_t>(cfg.cache_ram_mb) << 20;
+    eo.cache.disk_dir = effective_cache_dir(cfg);
+    if (!cfg.chat_template_file.empty()) {
+        std::ifstream f(cfg.chat_template_file);
+        if (!f) {
+            *why = "cannot read chat template " + cfg.chat_template_file;
+            return nullptr;
+        }
+        std::stringstream ss;
+        ss << f.rdbuf();
+        eo.template_override = ss.str();
+    }
+    try {
+        auto eng = std::make_shared<engine::Engine>(std::move(eo));
+        backends::EngineBackendOptions bo;
+        bo.ping_interval = std::chrono::milliseconds(cfg.ping_interval_ms);
+        return std::make_shared<backends::EngineBackend>(std::move(eng), bo);
+    } catch (const std::exception& e) {
+        *why = e.what();
+        return nullptr;
+    }
+#else
+    *why = "this build has no embedded engine (built with -DANYCLAUDE_ENGINE=OFF)";
+    return nullptr;
+#endif
+}
+
+}  // namespace
+
 std::shared_ptr<backends::Backend> make_backend(const Config& cfg, std::string* why) {
+    if (wants_embedded(cfg)) return make_engine_backend(cfg, why);
     auto uc = backends::upstream_defaults(cfg.mode);
     std::string url_text = effective_backend_url(cfg);
     auto url = http::Url::parse(url_text, why);

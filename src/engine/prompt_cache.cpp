@@ -7,6 +7,7 @@
 #include "engine/prompt_cache.hpp"
 
 #include <spdlog/spdlog.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
@@ -135,6 +136,7 @@ struct PromptCache::Impl {
     bool write_to_disk(Snapshot& s);
     void enforce_disk_budget();
     void enforce_ram_budget();
+    void evict_from_ram(Snapshot& s);
     template <class Pred>
     Snapshot* first_to_evict(Pred eligible) {
         Snapshot* victim = nullptr;
@@ -257,18 +259,22 @@ void PromptCache::Impl::enforce_disk_budget() {
     }
 }
 
+void PromptCache::Impl::evict_from_ram(Snapshot& s) {
+    ++st.ram_evictions;
+    write_to_disk(s);
+    if (!s.on_disk) {  // no disk tier, or the write failed: nowhere left to keep it
+        drop(s.id);
+        return;
+    }
+    free_ram(s);
+    rerank(s);
+}
+
 void PromptCache::Impl::enforce_ram_budget() {
     while (st.ram_bytes > opt.ram_budget_bytes) {
         Snapshot* victim = first_to_evict([](const Snapshot& s) { return s.in_ram; });
         if (!victim) return;
-        ++st.ram_evictions;
-        write_to_disk(*victim);
-        if (!victim->on_disk) {  // no disk tier, or the write failed: nowhere left to keep it
-            drop(victim->id);
-            continue;
-        }
-        free_ram(*victim);
-        rerank(*victim);
+        evict_from_ram(*victim);
     }
 }
 
@@ -316,7 +322,10 @@ uint64_t PromptCache::Impl::add(const Tokens& tokens, std::vector<uint8_t> state
     keep_in_ram(stored, std::move(state));
     snap_tree.insert(stored.id, stored.tokens, rank(stored));
     uint64_t id = stored.id;
-    enforce_ram_budget();
+    if (stored.state_bytes > opt.ram_budget_bytes)
+        evict_from_ram(stored);  // larger than the whole budget: straight to disk, others stay
+    else
+        enforce_ram_budget();
     return id;
 }
 

@@ -42,6 +42,7 @@ void Hash64::block(const unsigned char* p) {
 }
 
 void Hash64::update(const void* data, std::size_t n) {
+    if (n == 0) return;  // data may be null (an empty vector's data())
     auto p = static_cast<const unsigned char*>(data);
     total_ += n;
     if (tail_len_ > 0) {

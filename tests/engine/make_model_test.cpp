@@ -2,11 +2,14 @@
 // real qwen2/qwen3 models with Qwen's tokenizer, special tokens and chat template, decode to finite
 // logits, generate deterministically, and the files are byte-identical for the same seed.
 
+#include <chat.h>
 #include <gtest/gtest.h>
 #include <llama.h>
 
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
@@ -271,6 +274,46 @@ TEST_P(MadeModel, DecodesFiniteLogitsAndGeneratesDeterministically) {
 INSTANTIATE_TEST_SUITE_P(Arch, MadeModel,
                          testing::Values(ArchCase{"qwen2", "<tool_call>"}, ArchCase{"qwen3", "<tool_call>"}),
                          [](const auto& info) { return info.param.arch; });
+
+// llama.cpp's chat layer (what the engine renders prompts with) understands each template's
+// tool calls: it renders the tools into the prompt and returns a tool-call grammar.
+class TemplateRender : public testing::TestWithParam<std::string> {};
+
+TEST_P(TemplateRender, RendersToolsThroughLlamaCommonChat) {
+    const std::string& name = GetParam();
+    const std::string arch = name == "qwen2.5" ? "qwen2" : "qwen3";
+    auto model = load_model(make_model("template-" + name, "--arch " + arch + " --template " + name + " --layers 1"));
+    ASSERT_NE(model, nullptr);
+    auto templates = common_chat_templates_init(model.get(), "");
+    ASSERT_NE(templates, nullptr);
+
+    common_chat_templates_inputs inputs;
+    inputs.messages.push_back({});
+    inputs.messages.back().role = "system";
+    inputs.messages.back().content = "You are terse.";
+    inputs.messages.push_back({});
+    inputs.messages.back().role = "user";
+    inputs.messages.back().content = "Weather in Paris?";
+    inputs.tools.push_back({"get_weather", "Current weather of a city",
+                            R"({"type":"object","properties":{"city":{"type":"string"}},"required":["city"]})"});
+    const common_chat_params params = common_chat_templates_apply(templates.get(), inputs);
+
+    EXPECT_EQ(params.prompt.rfind("<|im_start|>system\n", 0), 0u) << params.prompt;
+    EXPECT_NE(params.prompt.find("get_weather"), std::string::npos) << params.prompt;
+    EXPECT_NE(params.prompt.find("<|im_start|>assistant\n"), std::string::npos) << params.prompt;
+    EXPECT_NE(params.format, COMMON_CHAT_FORMAT_CONTENT_ONLY);
+    EXPECT_FALSE(params.grammar.empty());
+    const auto tokens = tokenize(llama_model_get_vocab(model.get()), params.prompt, true);
+    ASSERT_FALSE(tokens.empty());
+    EXPECT_EQ(tokens.front(), kImStart);
+}
+
+INSTANTIATE_TEST_SUITE_P(Template, TemplateRender, testing::Values("qwen2.5", "qwen3", "qwen3-coder"),
+                         [](const auto& info) {
+                             std::string name = info.param;
+                             for (char& c : name) c = std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
+                             return name;
+                         });
 
 TEST(MakeModel, SameSeedWritesTheSameBytesAndAnotherSeedDoesNot) {
     const std::string args = "--arch qwen2 --shape tiny --layers 1 --type f16";

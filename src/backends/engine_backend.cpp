@@ -1,0 +1,151 @@
+// Embedded-engine backend (see engine_backend.hpp).
+#include "backends/engine_backend.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <deque>
+#include <filesystem>
+#include <mutex>
+#include <random>
+
+namespace anyclaude::backends {
+
+namespace {
+
+std::string new_message_id() {
+    static thread_local std::mt19937_64 rng{std::random_device{}()};
+    static const char* digits = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+    std::string id = "msg_";
+    for (int i = 0; i < 24; ++i) id.push_back(digits[rng() % 62]);
+    return id;
+}
+
+// Events from the engine thread to the request's coroutine on the I/O thread.
+struct EventChannel : std::enable_shared_from_this<EventChannel> {
+    explicit EventChannel(net::any_io_executor ex) : executor(ex), timer(ex) {}
+    net::any_io_executor executor;
+    net::steady_timer timer;
+    std::mutex mu;
+    std::deque<ir::Event> queue;
+
+    void push(std::vector<ir::Event>&& events) {
+        {
+            std::lock_guard lock(mu);
+            for (auto& e : events) queue.push_back(std::move(e));
+        }
+        net::post(executor, [self = shared_from_this()] { self->timer.cancel(); });
+    }
+    std::vector<ir::Event> take() {
+        std::lock_guard lock(mu);
+        std::vector<ir::Event> out(std::make_move_iterator(queue.begin()), std::make_move_iterator(queue.end()));
+        queue.clear();
+        return out;
+    }
+    bool empty() {
+        std::lock_guard lock(mu);
+        return queue.empty();
+    }
+    // Waits until events arrive or the timeout passes.
+    awaitable<void> wait(std::chrono::milliseconds timeout) {
+        if (!empty()) co_return;
+        timer.expires_after(timeout);
+        boost::system::error_code ec;
+        co_await timer.async_wait(net::redirect_error(use_awaitable, ec));
+    }
+};
+
+// Marks the job cancelled when the request ends for any reason (client gone included).
+struct CancelOnExit {
+    std::shared_ptr<engine::EngineJob> job;
+    ~CancelOnExit() {
+        if (job) job->cancelled = true;
+    }
+};
+
+}  // namespace
+
+EngineBackend::EngineBackend(std::shared_ptr<engine::Engine> engine, EngineBackendOptions opt)
+    : engine_(std::move(engine)), opt_(std::move(opt)) {
+    if (opt_.model_id.empty()) opt_.model_id = std::filesystem::path(engine_->model().path()).filename().string();
+}
+
+EngineBackend::~EngineBackend() {
+    render_pool_.join();
+    engine_->shutdown();
+}
+
+std::string EngineBackend::describe() const { return "embedded " + engine_->model().path(); }
+
+std::vector<ModelInfo> EngineBackend::models() const {
+    return {{opt_.model_id, opt_.model_id + " (" + engine_->model().description() + ")"}};
+}
+
+awaitable<ir::Result<engine::RenderedPrompt>> EngineBackend::render(const ir::Request& req) {
+    // Rendering a 20k-token prompt takes tens of milliseconds: keep it off the I/O thread.
+    // (co_spawn needs a default-constructible result, hence the optional.)
+    auto* renderer = &engine_->renderer();
+    auto out = co_await net::co_spawn(
+        render_pool_.get_executor(),
+        [renderer, &req]() -> awaitable<std::optional<ir::Result<engine::RenderedPrompt>>> {
+            co_return renderer->render(req);
+        },
+        use_awaitable);
+    co_return std::move(*out);
+}
+
+awaitable<ir::Result<int64_t>> EngineBackend::count_tokens(const ir::Request& req) {
+    auto rendered = co_await render(req);
+    if (!rendered) co_return rendered.error();
+    co_return static_cast<int64_t>(rendered->tokens.size());
+}
+
+awaitable<std::optional<ir::ApiError>> EngineBackend::generate(const ir::Request& req, EventSink& sink) {
+    auto rendered = co_await render(req);
+    if (!rendered) co_return rendered.error();
+    const auto n = static_cast<int64_t>(rendered->tokens.size());
+    const int64_t max_prompt = engine_->max_prompt_tokens() - 1;
+    if (n > max_prompt)
+        co_return ir::ApiError::invalid_request("prompt is too long: " + std::to_string(n) + " tokens > " +
+                                                std::to_string(max_prompt) + " maximum");
+
+    auto job = std::make_shared<engine::EngineJob>();
+    job->prompt = std::move(*rendered);
+    job->tools = req.tools;
+    job->message_id = new_message_id();
+    job->model_name = req.model;
+    job->json_output = !req.output_schema_json.empty();
+    job->gen.temperature = req.temperature.value_or(1.0);
+    job->gen.top_p = req.top_p.value_or(1.0);
+    job->gen.top_k = static_cast<int>(req.top_k.value_or(0));
+    job->gen.max_tokens = std::max<int64_t>(1, std::min<int64_t>(req.max_tokens, max_prompt + 1 - n));
+    job->gen.stop_sequences = req.stop_sequences;
+    if (job->gen.temperature > 0) job->gen.seed = static_cast<uint32_t>(std::random_device{}());
+
+    auto channel = std::make_shared<EventChannel>(co_await net::this_coro::executor);
+    job->on_events = [channel](std::vector<ir::Event>&& ev) { channel->push(std::move(ev)); };
+    CancelOnExit guard{job};
+    engine_->submit(job);
+
+    bool first_token = false;
+    for (;;) {
+        co_await channel->wait(opt_.ping_interval);
+        auto events = channel->take();
+        if (events.empty()) {
+            if (sink.committed() && !first_token) co_await sink.emit(ir::Ping{});
+            continue;
+        }
+        for (auto& ev : events) {
+            if (auto* err = std::get_if<ir::StreamError>(&ev)) {
+                if (!sink.committed()) co_return err->error;
+                co_await sink.emit(ev);
+                co_return std::nullopt;
+            }
+            if (std::holds_alternative<ir::BlockStart>(ev)) first_token = true;
+            bool stop = std::holds_alternative<ir::MessageStop>(ev);
+            co_await sink.emit(ev);
+            if (stop) co_return std::nullopt;
+        }
+    }
+}
+
+}  // namespace anyclaude::backends

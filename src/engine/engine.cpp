@@ -1,0 +1,602 @@
+// The engine thread: admission with prefix reuse, continuous batching, sampling, streaming
+// output, snapshots (see engine.hpp).
+#include "engine/engine.hpp"
+
+#include <llama.h>
+#include <sampling.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+
+#include "engine/output_parser.hpp"
+#include "engine/text_stream.hpp"
+
+namespace anyclaude::engine {
+
+namespace {
+
+constexpr std::size_t kProtectTail = 512;    // a reused sequence losing more than this is snapshotted first
+constexpr std::size_t kMinSnapshot = 32;     // shorter sequences are not worth a snapshot
+constexpr auto kProgressEvery = std::chrono::seconds(5);
+
+common_grammar_trigger_type to_common(GrammarTrigger::Kind k) {
+    switch (k) {
+        case GrammarTrigger::Kind::word: return COMMON_GRAMMAR_TRIGGER_TYPE_WORD;
+        case GrammarTrigger::Kind::pattern: return COMMON_GRAMMAR_TRIGGER_TYPE_PATTERN;
+        case GrammarTrigger::Kind::pattern_full: return COMMON_GRAMMAR_TRIGGER_TYPE_PATTERN_FULL;
+        case GrammarTrigger::Kind::token: return COMMON_GRAMMAR_TRIGGER_TYPE_TOKEN;
+    }
+    return COMMON_GRAMMAR_TRIGGER_TYPE_WORD;
+}
+
+}  // namespace
+
+struct Engine::Slot {
+    int seq = 0;
+    Tokens tokens;  // exactly what the KV cache holds for this sequence
+    std::shared_ptr<EngineJob> job;
+    bool prefilling = false;
+    std::size_t prompt_pos = 0;  // next prompt token to feed
+    std::vector<std::pair<std::size_t, Priority>> checkpoints;  // ascending positions to snapshot at
+    common_sampler* sampler = nullptr;
+    std::unique_ptr<OutputParser> parser;
+    std::unique_ptr<TextStream> text;
+    std::vector<std::string> client_stops;
+    Token next = -1;  // sampled, not yet in the KV cache
+    bool has_next = false;
+    int64_t generated = 0;
+    uint64_t last_used = 0;
+    int logit_index = -1;   // row of this step's batch that carries its logits
+    std::size_t fed = 0;    // prompt tokens fed in this step
+    ir::Usage usage;
+    std::chrono::steady_clock::time_point prefill_started, last_progress;
+};
+
+Engine::Engine(EngineOptions opt) : opt_(std::move(opt)) {
+    model_ = std::make_unique<Model>(opt_.model);
+    renderer_ = std::make_unique<ChatRenderer>(model_->get(), opt_.template_override);
+
+    n_ctx_ = opt_.n_ctx > 0 ? opt_.n_ctx : std::min(model_->n_ctx_train(), 32768);
+    auto cp = llama_context_default_params();
+    cp.n_ctx = static_cast<uint32_t>(n_ctx_);
+    cp.n_batch = static_cast<uint32_t>(opt_.n_batch);
+    cp.n_ubatch = static_cast<uint32_t>(opt_.n_batch);
+    cp.n_seq_max = static_cast<uint32_t>(opt_.n_slots);
+    cp.kv_unified = true;  // sequences share cells: a copied prefix costs nothing
+    int threads = opt_.n_threads > 0 ? opt_.n_threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    cp.n_threads = threads;
+    cp.n_threads_batch = threads;
+    cp.flash_attn_type = opt_.flash_attn ? LLAMA_FLASH_ATTN_TYPE_ENABLED : LLAMA_FLASH_ATTN_TYPE_DISABLED;
+    cp.no_perf = true;
+    cp.abort_callback = [](void* data) -> bool {
+        auto* self = static_cast<Engine*>(data);
+        if (self->stopping_) return true;
+        bool any = false;
+        for (auto& s : self->slots_) {
+            if (s->logit_index < 0 && s->fed == 0) continue;  // not in this step's batch
+            if (!s->job) continue;
+            any = true;
+            if (!s->job->cancelled) return false;
+        }
+        return any;  // every job in the batch was cancelled: stop computing it
+    };
+    cp.abort_callback_data = this;
+    ctx_ = llama_init_from_model(model_->get(), cp);
+    if (!ctx_) throw std::runtime_error("llama.cpp could not create a context of " + std::to_string(n_ctx_) + " tokens");
+    n_ctx_ = static_cast<int>(llama_n_ctx(ctx_));
+
+    if (opt_.cache.model_fingerprint.empty()) opt_.cache.model_fingerprint = model_->fingerprint();
+    cache_ = std::make_unique<PromptCache>(opt_.cache);
+    for (int i = 0; i < opt_.n_slots; ++i) {
+        auto s = std::make_unique<Slot>();
+        s->seq = i;
+        slots_.push_back(std::move(s));
+    }
+    spdlog::info("engine ready: {} KV cells shared by {} sequences, batch {}, {} threads, flash attention {}", n_ctx_,
+                 opt_.n_slots, opt_.n_batch, threads, opt_.flash_attn ? "on" : "off");
+    thread_ = std::thread([this] { run(); });
+}
+
+Engine::~Engine() {
+    shutdown();
+    for (auto& s : slots_)
+        if (s->sampler) common_sampler_free(s->sampler);
+    if (ctx_) llama_free(ctx_);
+}
+
+void Engine::submit(std::shared_ptr<EngineJob> job) {
+    {
+        std::lock_guard lock(mu_);
+        if (!stopping_) {
+            queue_.push_back(std::move(job));
+            cv_.notify_one();
+            return;
+        }
+    }
+    std::vector<ir::Event> ev;
+    ev.push_back(ir::StreamError{ir::ApiError::overloaded("The server is shutting down.")});
+    job->on_events(std::move(ev));
+}
+
+void Engine::shutdown() {
+    {
+        std::lock_guard lock(mu_);
+        if (stopping_ && !thread_.joinable()) return;
+        stopping_ = true;
+        cv_.notify_all();
+    }
+    if (thread_.joinable()) thread_.join();
+}
+
+EngineStats Engine::stats() const {
+    std::lock_guard lock(mu_);
+    EngineStats s = stats_;
+    return s;
+}
+
+void Engine::run() {
+    for (;;) {
+        std::shared_ptr<EngineJob> next;
+        bool active = false;
+        {
+            std::unique_lock lock(mu_);
+            for (auto& s : slots_) active = active || s->job != nullptr;
+            if (stopping_) break;
+            if (!active && queue_.empty()) {
+                cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+                continue;
+            }
+            if (!queue_.empty()) {
+                next = queue_.front();
+                queue_.pop_front();
+            }
+        }
+        if (next && !next->cancelled) {
+            if (!admit(next)) {
+                std::lock_guard lock(mu_);
+                queue_.push_front(next);  // no free sequence yet: retry after this step
+            }
+        }
+        for (auto& s : slots_) {
+            if (s->job && s->job->cancelled) {
+                {
+                    std::lock_guard lock(mu_);
+                    ++stats_.cancelled;
+                }
+                spdlog::info("request cancelled; sequence {} freed ({} tokens kept in cache)", s->seq, s->tokens.size());
+                release(*s);
+            }
+        }
+        step();
+    }
+
+    // Shutdown: end running jobs, keep what the sequences hold, write valuable snapshots to disk.
+    for (auto& s : slots_) {
+        if (s->job) fail(*s, "The server is shutting down.");
+    }
+    {
+        std::lock_guard lock(mu_);
+        for (auto& job : queue_) {
+            std::vector<ir::Event> ev;
+            ev.push_back(ir::StreamError{ir::ApiError::overloaded("The server is shutting down.")});
+            job->on_events(std::move(ev));
+        }
+        queue_.clear();
+    }
+    for (auto& s : slots_)
+        if (s->tokens.size() >= kMinSnapshot) snapshot(*s, Priority::checkpoint);
+    cache_->persist_all(Priority::checkpoint);
+    spdlog::info("engine stopped; prompt cache written to disk");
+}
+
+void Engine::truncate(Slot& s, std::size_t n) {
+    if (n < s.tokens.size()) {
+        llama_memory_seq_rm(llama_get_memory(ctx_), s.seq, static_cast<llama_pos>(n), -1);
+        s.tokens.resize(n);
+    }
+    if (s.tokens.empty())
+        cache_->drop_live(s.seq);
+    else
+        cache_->set_live(s.seq, s.tokens);
+}
+
+void Engine::snapshot(Slot& s, Priority prio) {
+    if (s.tokens.size() < kMinSnapshot) return;
+    auto t0 = std::chrono::steady_clock::now();
+    std::size_t size = llama_state_seq_get_size(ctx_, s.seq);
+    std::vector<uint8_t> state(size);
+    std::size_t got = llama_state_seq_get_data(ctx_, state.data(), size, s.seq);
+    if (got == 0) {
+        spdlog::warn("could not snapshot sequence {}", s.seq);
+        return;
+    }
+    state.resize(got);
+    uint64_t id = cache_->put(s.tokens, std::move(state), prio);
+    if (prio == Priority::stable_prefix) cache_->persist(id);
+    {
+        std::lock_guard lock(mu_);
+        ++stats_.snapshots_taken;
+    }
+    spdlog::debug("snapshot of {} tokens ({} MiB) in {:.0f} ms", s.tokens.size(), got >> 20,
+                  std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+}
+
+bool Engine::restore(Slot& s, uint64_t snapshot_id, std::size_t keep) {
+    auto loaded = cache_->load(snapshot_id);
+    if (!loaded) return false;
+    auto* mem = llama_get_memory(ctx_);
+    llama_memory_seq_rm(mem, s.seq, -1, -1);
+    s.tokens.clear();
+    if (llama_state_seq_set_data(ctx_, loaded->state.data(), loaded->state.size(), s.seq) == 0) {
+        spdlog::warn("could not restore a snapshot of {} tokens into sequence {}", loaded->tokens.size(), s.seq);
+        llama_memory_seq_rm(mem, s.seq, -1, -1);
+        cache_->drop_live(s.seq);
+        return false;
+    }
+    s.tokens = std::move(loaded->tokens);
+    truncate(s, keep);
+    return true;
+}
+
+Engine::Slot* Engine::pick_victim(const Slot* except) {
+    Slot* victim = nullptr;
+    for (auto& s : slots_) {
+        if (s.get() == except || s->job) continue;
+        if (!victim || s->last_used < victim->last_used) victim = s.get();
+    }
+    return victim;
+}
+
+bool Engine::admit(const std::shared_ptr<EngineJob>& job) {
+    const Tokens& prompt = job->prompt.tokens;
+    auto reject = [&](ir::ApiError err) {
+        std::vector<ir::Event> ev;
+        ev.push_back(ir::StreamError{std::move(err)});
+        job->on_events(std::move(ev));
+        return true;
+    };
+    if (prompt.empty()) return reject(ir::ApiError::invalid_request("The prompt rendered to no tokens."));
+    if (static_cast<int64_t>(prompt.size()) >= n_ctx_)
+        return reject(ir::ApiError::invalid_request("prompt is too long: " + std::to_string(prompt.size()) +
+                                                    " tokens > " + std::to_string(n_ctx_ - 1) + " maximum"));
+
+    CacheMatch live = cache_->find_live(prompt);
+    CacheMatch best = cache_->find(prompt);
+    Slot* target = nullptr;
+    bool in_place = false;
+    if (live.seq >= 0) {
+        Slot& s = *slots_[static_cast<std::size_t>(live.seq)];
+        // Continue a conversation in its own sequence when little of it would be lost; a side
+        // request or another conversation shares the prefix by copy instead (never evicting it).
+        if (!s.job && live.length * 2 >= s.tokens.size()) {
+            target = &s;
+            in_place = true;
+        }
+    }
+    if (!target)
+        for (auto& s : slots_)
+            if (!s->job && s->tokens.empty()) {
+                target = s.get();
+                break;
+            }
+    if (!target) {
+        const Slot* keep = live.seq >= 0 ? slots_[static_cast<std::size_t>(live.seq)].get() : nullptr;
+        target = pick_victim(keep);
+        if (!target && keep && !keep->job) target = const_cast<Slot*>(keep);
+        if (!target) return false;  // every sequence is busy: wait
+        if (target != keep) {
+            snapshot(*target, Priority::normal);  // its conversation moves to the RAM tier
+            truncate(*target, 0);
+        } else {
+            in_place = true;
+        }
+    }
+
+    Slot& s = *target;
+    std::size_t restored = 0;
+    Tier from = Tier::none;
+    if (in_place) {
+        std::size_t keep = common_prefix(s.tokens, prompt);
+        if (s.tokens.size() > keep + kProtectTail) snapshot(s, Priority::normal);  // a branch: keep the old tail
+        // A deeper snapshot (e.g. restored from disk) beats the live prefix.
+        if ((best.tier == Tier::ram || best.tier == Tier::disk) && best.length > keep + kMinSnapshot &&
+            restore(s, best.snapshot_id, best.length)) {
+            restored = best.length;
+            from = best.tier;
+        } else {
+            truncate(s, keep);
+            restored = keep;
+            from = keep > 0 ? Tier::live : Tier::none;
+        }
+    } else if (live.seq >= 0 && live.length > 0 &&
+               (live.length >= best.length || best.tier == Tier::live || best.tier == Tier::none)) {
+        truncate(s, 0);
+        llama_memory_seq_cp(llama_get_memory(ctx_), live.seq, s.seq, 0, static_cast<llama_pos>(live.length));
+        s.tokens.assign(prompt.begin(), prompt.begin() + static_cast<std::ptrdiff_t>(live.length));
+        cache_->set_live(s.seq, s.tokens);
+        restored = live.length;
+        from = Tier::live;
+    } else if ((best.tier == Tier::ram || best.tier == Tier::disk) && best.length > 0 &&
+               restore(s, best.snapshot_id, best.length)) {
+        restored = best.length;
+        from = best.tier;
+    } else {
+        truncate(s, 0);
+    }
+    if (restored >= prompt.size()) {  // the last prompt token is computed again for its logits
+        truncate(s, prompt.size() - 1);
+        restored = prompt.size() - 1;
+    }
+
+    // Usage as Anthropic reports it.
+    const std::size_t n = prompt.size();
+    std::size_t last_bp = 0;
+    for (auto bp : job->prompt.breakpoints)
+        if (bp <= n) last_bp = std::max(last_bp, bp);
+    s.usage = {};
+    s.usage.cache_read_input_tokens = static_cast<int64_t>(restored);
+    s.usage.cache_creation_input_tokens = static_cast<int64_t>(last_bp > restored ? last_bp - restored : 0);
+    s.usage.input_tokens = static_cast<int64_t>(n) - s.usage.cache_read_input_tokens - s.usage.cache_creation_input_tokens;
+
+    // Checkpoint the tools+system prefix the first time it is computed (evicted last, kept on disk).
+    s.checkpoints.clear();
+    std::size_t stable = job->prompt.stable_prefix;
+    if (stable > restored && stable < n && stable >= kMinSnapshot) s.checkpoints.push_back({stable, Priority::stable_prefix});
+
+    common_params_sampling sp;
+    sp.seed = job->gen.seed;
+    sp.temp = static_cast<float>(job->gen.temperature);
+    sp.top_k = job->gen.top_k > 0 ? job->gen.top_k : 0;
+    sp.top_p = static_cast<float>(job->gen.top_p);
+    sp.min_p = 0.0f;
+    sp.penalty_last_n = 0;
+    sp.dry_multiplier = 0.0f;
+    if (!job->prompt.grammar.empty()) {
+        sp.grammar = common_grammar(job->json_output ? COMMON_GRAMMAR_TYPE_OUTPUT_FORMAT : COMMON_GRAMMAR_TYPE_TOOL_CALLS,
+                                    job->prompt.grammar);
+        sp.grammar_lazy = job->prompt.grammar_lazy;
+        for (const auto& t : job->prompt.grammar_triggers) {
+            common_grammar_trigger ct;
+            ct.type = to_common(t.kind);
+            ct.value = t.value;
+            ct.token = t.token;
+            sp.grammar_triggers.push_back(std::move(ct));
+        }
+        for (const auto& p : job->prompt.preserved_tokens) {
+            Tokens ids = model_->tokenize(p, true);
+            if (ids.size() == 1) sp.preserved_tokens.insert(ids[0]);
+        }
+    }
+    if (s.sampler) common_sampler_free(s.sampler);
+    s.sampler = nullptr;
+    try {
+        s.sampler = common_sampler_init(model_->get(), sp);
+    } catch (const std::exception& e) {
+        spdlog::warn("sampler setup failed ({}); generating without a grammar", e.what());
+    }
+    if (!s.sampler) {
+        sp.grammar = {};
+        sp.grammar_triggers.clear();
+        s.sampler = common_sampler_init(model_->get(), sp);
+    }
+    s.client_stops = job->gen.stop_sequences;
+    std::vector<std::string> stops = job->gen.stop_sequences;
+    for (const auto& a : job->prompt.additional_stops) stops.push_back(a);
+    s.text = std::make_unique<TextStream>(std::move(stops));
+    s.parser = std::make_unique<OutputParser>(job->prompt, job->tools);
+    s.job = job;
+    s.prefilling = true;
+    s.prompt_pos = restored;
+    s.has_next = false;
+    s.generated = 0;
+    s.last_used = ++clock_;
+    s.prefill_started = s.last_progress = std::chrono::steady_clock::now();
+    job->reused_tokens = restored;
+    job->reused_from = from;
+    {
+        std::lock_guard lock(mu_);
+        ++stats_.requests;
+        stats_.prompt_tokens += n;
+        stats_.reused_tokens += restored;
+        if (from == Tier::live) ++stats_.reused_live;
+        if (from == Tier::ram) ++stats_.reused_ram;
+        if (from == Tier::disk) ++stats_.reused_disk;
+    }
+    spdlog::info("request on sequence {}: {} prompt tokens, {} reused ({}), {} to compute", s.seq, n, restored,
+                 to_string(from), n - restored);
+
+    std::vector<ir::Event> ev;
+    ev.push_back(ir::MessageStart{job->message_id, job->model_name, s.usage});
+    job->on_events(std::move(ev));
+    return true;
+}
+
+void Engine::step() {
+    llama_batch batch = llama_batch_init(opt_.n_batch + opt_.n_slots, 0, 1);
+    int n = 0;
+    auto add = [&](Token t, std::size_t pos, int seq, bool logits) {
+        batch.token[n] = t;
+        batch.pos[n] = static_cast<llama_pos>(pos);
+        batch.n_seq_id[n] = 1;
+        batch.seq_id[n][0] = seq;
+        batch.logits[n] = logits;
+        ++n;
+    };
+    for (auto& s : slots_) {
+        s->logit_index = -1;
+        s->fed = 0;
+    }
+    // Decoding sequences first (one token each), then prefill chunks in the remaining room.
+    for (auto& s : slots_) {
+        if (!s->job || !s->has_next) continue;
+        s->logit_index = n;
+        add(s->next, s->tokens.size(), s->seq, true);
+    }
+    for (auto& s : slots_) {
+        if (!s->job || !s->prefilling) continue;
+        const Tokens& prompt = s->job->prompt.tokens;
+        std::size_t room = static_cast<std::size_t>(opt_.n_batch + opt_.n_slots - n);
+        std::size_t end = prompt.size();
+        if (!s->checkpoints.empty()) end = std::min(end, s->checkpoints.front().first);
+        std::size_t k = std::min(room, end - s->prompt_pos);
+        k = std::min(k, static_cast<std::size_t>(opt_.n_batch));
+        if (k == 0) continue;
+        for (std::size_t i = 0; i < k; ++i) {
+            std::size_t pos = s->prompt_pos + i;
+            bool last = pos + 1 == prompt.size();
+            if (last) s->logit_index = n;
+            add(prompt[pos], pos, s->seq, last);
+        }
+        s->fed = k;
+    }
+    if (n == 0) {
+        llama_batch_free(batch);
+        return;
+    }
+    batch.n_tokens = n;
+    int rc = llama_decode(ctx_, batch);
+    llama_batch_free(batch);
+    if (rc == 1) {
+        // No room in the KV cache: move an idle sequence to the RAM tier and try again next step.
+        Slot* victim = pick_victim(nullptr);
+        if (victim && !victim->tokens.empty()) {
+            spdlog::info("KV cache full: moving idle sequence {} ({} tokens) to the RAM tier", victim->seq,
+                         victim->tokens.size());
+            snapshot(*victim, Priority::normal);
+            truncate(*victim, 0);
+            return;
+        }
+        for (auto& s : slots_)
+            if (s->job && (s->fed > 0 || s->logit_index >= 0))
+                fail(*s, "The KV cache is full (" + std::to_string(n_ctx_) + " cells shared by all requests).");
+        return;
+    }
+    if (rc == 2) {  // aborted: every job in the batch was cancelled; drop what it half computed
+        for (auto& s : slots_)
+            if (s->fed > 0 || s->logit_index >= 0) truncate(*s, s->tokens.size());
+        return;
+    }
+    if (rc != 0) {
+        for (auto& s : slots_)
+            if (s->job && (s->fed > 0 || s->logit_index >= 0)) fail(*s, "llama_decode failed (" + std::to_string(rc) + ")");
+        return;
+    }
+
+    for (auto& sp : slots_) {
+        Slot& s = *sp;
+        if (!s.job) continue;
+        if (s.has_next && s.logit_index >= 0 && !s.prefilling) {
+            s.tokens.push_back(s.next);
+            s.has_next = false;
+            Token t = common_sampler_sample(s.sampler, ctx_, s.logit_index);
+            on_token(s, t);
+            continue;
+        }
+        if (s.prefilling && s.fed > 0) {
+            const Tokens& prompt = s.job->prompt.tokens;
+            s.tokens.insert(s.tokens.end(), prompt.begin() + static_cast<std::ptrdiff_t>(s.prompt_pos),
+                            prompt.begin() + static_cast<std::ptrdiff_t>(s.prompt_pos + s.fed));
+            s.prompt_pos += s.fed;
+            {
+                std::lock_guard lock(mu_);
+                stats_.computed_tokens += s.fed;
+            }
+            if (!s.checkpoints.empty() && s.prompt_pos == s.checkpoints.front().first) {
+                snapshot(s, s.checkpoints.front().second);
+                s.checkpoints.erase(s.checkpoints.begin());
+            }
+            auto now = std::chrono::steady_clock::now();
+            if (now - s.last_progress >= kProgressEvery) {
+                s.last_progress = now;
+                double secs = std::chrono::duration<double>(now - s.prefill_started).count();
+                spdlog::info("prefill on sequence {}: {}/{} tokens ({:.0f} tokens/s)", s.seq, s.prompt_pos,
+                             prompt.size(), (s.prompt_pos - s.job->reused_tokens) / std::max(secs, 1e-9));
+            }
+            if (s.prompt_pos == prompt.size()) {
+                s.prefilling = false;
+                cache_->set_live(s.seq, s.tokens);
+                Token t = common_sampler_sample(s.sampler, ctx_, s.logit_index);
+                on_token(s, t);
+            }
+        }
+    }
+}
+
+void Engine::on_token(Slot& s, Token t) {
+    s.job->output_tokens.push_back(t);
+    ++s.generated;
+    {
+        std::lock_guard lock(mu_);
+        ++stats_.generated_tokens;
+    }
+    common_sampler_accept(s.sampler, t, true);
+    if (model_->is_end_of_generation(t)) {
+        finish(s, ir::StopReason::end_turn);
+        return;
+    }
+    std::vector<ir::Event> ev;
+    std::string text = s.text->push(model_->piece(t));
+    if (!text.empty()) s.parser->feed(text, ev);
+    if (!ev.empty()) s.job->on_events(std::move(ev));
+    if (s.text->stopped()) {
+        const std::string& stop = s.text->stop_sequence();
+        bool client = std::find(s.client_stops.begin(), s.client_stops.end(), stop) != s.client_stops.end();
+        finish(s, client ? ir::StopReason::stop_sequence : ir::StopReason::end_turn, client ? stop : std::string());
+        return;
+    }
+    if (s.generated >= s.job->gen.max_tokens || static_cast<int64_t>(s.tokens.size()) + 1 >= n_ctx_) {
+        finish(s, ir::StopReason::max_tokens);
+        return;
+    }
+    s.next = t;
+    s.has_next = true;
+}
+
+void Engine::finish(Slot& s, ir::StopReason reason, const std::string& stop_sequence) {
+    std::vector<ir::Event> ev;
+    std::string rest = s.text->flush();
+    if (!rest.empty()) s.parser->feed(rest, ev);
+    s.parser->finish(ev);
+    if (s.parser->produced_tool_calls() && reason == ir::StopReason::end_turn) reason = ir::StopReason::tool_use;
+    ir::MessageDelta md;
+    md.stop_reason = reason;
+    md.stop_sequence = stop_sequence;
+    md.usage = s.usage;
+    md.usage.output_tokens = s.generated;
+    ev.push_back(md);
+    ev.push_back(ir::MessageStop{});
+    auto job = s.job;
+    release(s);
+    job->on_events(std::move(ev));
+}
+
+void Engine::fail(Slot& s, const std::string& message) {
+    std::vector<ir::Event> ev;
+    if (s.parser) s.parser->finish(ev);
+    ev.push_back(ir::StreamError{ir::ApiError::api(message)});
+    auto job = s.job;
+    release(s);
+    job->on_events(std::move(ev));
+}
+
+void Engine::release(Slot& s) {
+    if (s.sampler) common_sampler_free(s.sampler);
+    s.sampler = nullptr;
+    s.parser.reset();
+    s.text.reset();
+    s.job.reset();
+    s.prefilling = false;
+    s.has_next = false;
+    s.checkpoints.clear();
+    s.last_used = ++clock_;
+    if (s.tokens.empty())
+        cache_->drop_live(s.seq);
+    else
+        cache_->set_live(s.seq, s.tokens);
+    auto cs = cache_->stats();
+    std::lock_guard lock(mu_);
+    stats_.cache = cs;
+}
+
+}  // namespace anyclaude::engine

@@ -1,0 +1,127 @@
+// The embedded engine: one thread owns the llama.cpp context and runs every request on it with
+// continuous batching over several sequences of one unified KV buffer. Requests arrive through a
+// queue (submit) and leave as neutral events through each job's callback. Before a request is
+// prefilled, the prompt cache finds the deepest cached prefix (a live sequence, shared with
+// llama_memory_seq_cp; or a RAM/disk snapshot, restored) so a follow-up computes only its new
+// tokens; side requests take their own sequence and never evict the main conversation.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "engine/chat_render.hpp"
+#include "engine/model.hpp"
+#include "engine/prompt_cache.hpp"
+#include "engine/tokens.hpp"
+#include "ir/event.hpp"
+
+struct llama_context;
+
+namespace anyclaude::engine {
+
+struct EngineOptions {
+    ModelOptions model;
+    int n_ctx = 0;      // KV cells shared by all sequences (0: min(training context, 32768))
+    int n_slots = 4;    // sequences (conversations + side requests kept live at once)
+    int n_batch = 512;  // tokens per decode step
+    int n_threads = 0;  // 0: all cores
+    bool flash_attn = false;
+    CacheOptions cache;
+    std::string template_override;  // Jinja chat template instead of the model's
+};
+
+struct GenerationParams {
+    double temperature = 1.0;  // <= 0: greedy
+    double top_p = 1.0;
+    int top_k = 0;  // 0: off
+    uint32_t seed = 0xFFFFFFFF;  // random
+    int64_t max_tokens = 4096;
+    std::vector<std::string> stop_sequences;
+};
+
+// One request for the engine thread. The callback runs on the engine thread and must not block.
+struct EngineJob {
+    RenderedPrompt prompt;
+    GenerationParams gen;
+    std::vector<ir::Tool> tools;
+    std::string message_id;
+    std::string model_name;  // reported in message_start
+    bool json_output = false;  // output_config json_schema (grammar type)
+    std::function<void(std::vector<ir::Event>&&)> on_events;
+    std::atomic<bool> cancelled{false};
+
+    // Filled in by the engine (read after MessageStop / StreamError, e.g. by tests).
+    Tokens output_tokens;
+    std::size_t reused_tokens = 0;
+    Tier reused_from = Tier::none;
+};
+
+struct EngineStats {
+    uint64_t requests = 0;
+    uint64_t prompt_tokens = 0;    // all prompt tokens of all requests
+    uint64_t reused_tokens = 0;    // of those, not recomputed (from any tier)
+    uint64_t computed_tokens = 0;  // of those, prefilled
+    uint64_t generated_tokens = 0;
+    uint64_t reused_live = 0, reused_ram = 0, reused_disk = 0;  // requests by the tier they reused from
+    uint64_t snapshots_taken = 0;
+    uint64_t cancelled = 0;
+    CacheStats cache;
+};
+
+class Engine {
+public:
+    explicit Engine(EngineOptions opt);  // loads the model, starts the engine thread; throws on failure
+    ~Engine();                           // shutdown()
+    Engine(const Engine&) = delete;
+    Engine& operator=(const Engine&) = delete;
+
+    void submit(std::shared_ptr<EngineJob> job);
+    // Stops taking jobs, cancels the running ones, writes valuable RAM snapshots to disk, stops.
+    void shutdown();
+
+    const Model& model() const { return *model_; }
+    const ChatRenderer& renderer() const { return *renderer_; }
+    int max_prompt_tokens() const { return n_ctx_; }  // a prompt must leave room for one token
+    EngineStats stats() const;
+
+private:
+    struct Slot;
+    void run();
+    bool admit(const std::shared_ptr<EngineJob>& job);
+    void step();
+    void finish(Slot& s, ir::StopReason reason, const std::string& stop_sequence = {});
+    void fail(Slot& s, const std::string& message);
+    void release(Slot& s);
+    void snapshot(Slot& s, Priority prio);
+    bool restore(Slot& s, uint64_t snapshot_id, std::size_t keep);
+    void truncate(Slot& s, std::size_t n);
+    Slot* pick_victim(const Slot* except);
+    void on_token(Slot& s, Token t);
+
+    EngineOptions opt_;
+    std::unique_ptr<Model> model_;
+    std::unique_ptr<ChatRenderer> renderer_;
+    llama_context* ctx_ = nullptr;
+    int n_ctx_ = 0;
+    std::unique_ptr<PromptCache> cache_;
+    std::vector<std::unique_ptr<Slot>> slots_;
+    uint64_t clock_ = 0;  // for LRU among slots
+
+    mutable std::mutex mu_;
+    std::condition_variable cv_;
+    std::deque<std::shared_ptr<EngineJob>> queue_;
+    std::atomic<bool> stopping_{false};
+    EngineStats stats_;
+    std::thread thread_;
+};
+
+}  // namespace anyclaude::engine

@@ -116,6 +116,7 @@ awaitable<void> Gateway::health(http::ResponseWriter& w) {
     j.key("backend").value(backend_->describe());
     j.key("requests").value(static_cast<int64_t>(stats_.requests.load()));
     j.key("in_flight").value(static_cast<int64_t>(stats_.in_flight.load()));
+    if (auto engine = backend_->stats_json(); !engine.empty()) j.key("engine").raw(engine);
     j.end_object();
     co_await w.send(200, "application/json", std::move(body));
 }

@@ -60,6 +60,7 @@ std::shared_ptr<backends::Backend> make_engine_backend(const Config& cfg, std::s
         auto eng = std::make_shared<engine::Engine>(std::move(eo));
         backends::EngineBackendOptions bo;
         bo.ping_interval = std::chrono::milliseconds(cfg.ping_interval_ms);
+        bo.max_tokens_cap = cfg.max_tokens_cap;
         return std::make_shared<backends::EngineBackend>(std::move(eng), bo);
     } catch (const std::exception& e) {
         *why = e.what();

@@ -46,6 +46,9 @@ public:
 
     // A short description for logs and /health, e.g. "openai http://127.0.0.1:8080/v1".
     virtual std::string describe() const = 0;
+
+    // Counters for /health as a JSON object text ("" when the backend has none).
+    virtual std::string stats_json() const { return {}; }
 };
 
 }  // namespace anyclaude::backends

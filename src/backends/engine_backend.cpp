@@ -3,6 +3,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "common/json.hpp"
+
 #include <deque>
 #include <filesystem>
 #include <mutex>
@@ -76,6 +78,36 @@ EngineBackend::~EngineBackend() {
 
 std::string EngineBackend::describe() const { return "embedded " + engine_->model().path(); }
 
+std::string EngineBackend::stats_json() const {
+    auto s = engine_->stats();
+    std::string out;
+    json::Writer w(out);
+    w.begin_object();
+    w.key("requests").value(static_cast<int64_t>(s.requests));
+    w.key("prompt_tokens").value(static_cast<int64_t>(s.prompt_tokens));
+    w.key("reused_tokens").value(static_cast<int64_t>(s.reused_tokens));
+    w.key("computed_tokens").value(static_cast<int64_t>(s.computed_tokens));
+    w.key("generated_tokens").value(static_cast<int64_t>(s.generated_tokens));
+    w.key("reused_from").begin_object();
+    w.key("live").value(static_cast<int64_t>(s.reused_live));
+    w.key("ram").value(static_cast<int64_t>(s.reused_ram));
+    w.key("disk").value(static_cast<int64_t>(s.reused_disk));
+    w.end_object();
+    w.key("snapshots_taken").value(static_cast<int64_t>(s.snapshots_taken));
+    w.key("cancelled").value(static_cast<int64_t>(s.cancelled));
+    w.key("cache").begin_object();
+    w.key("ram_bytes").value(static_cast<int64_t>(s.cache.ram_bytes));
+    w.key("ram_snapshots").value(static_cast<int64_t>(s.cache.ram_snapshots));
+    w.key("disk_bytes").value(static_cast<int64_t>(s.cache.disk_bytes));
+    w.key("disk_files").value(static_cast<int64_t>(s.cache.disk_files));
+    w.key("disk_writes").value(static_cast<int64_t>(s.cache.disk_writes));
+    w.key("disk_loads").value(static_cast<int64_t>(s.cache.disk_loads));
+    w.key("disk_rejected").value(static_cast<int64_t>(s.cache.disk_rejected));
+    w.end_object();
+    w.end_object();
+    return out;
+}
+
 std::vector<ModelInfo> EngineBackend::models() const {
     return {{opt_.model_id, opt_.model_id + " (" + engine_->model().description() + ")"}};
 }
@@ -117,7 +149,9 @@ awaitable<std::optional<ir::ApiError>> EngineBackend::generate(const ir::Request
     job->gen.temperature = req.temperature.value_or(1.0);
     job->gen.top_p = req.top_p.value_or(1.0);
     job->gen.top_k = static_cast<int>(req.top_k.value_or(0));
-    job->gen.max_tokens = std::max<int64_t>(1, std::min<int64_t>(req.max_tokens, max_prompt + 1 - n));
+    int64_t max_tokens = std::min<int64_t>(req.max_tokens, max_prompt + 1 - n);
+    if (opt_.max_tokens_cap > 0) max_tokens = std::min(max_tokens, opt_.max_tokens_cap);
+    job->gen.max_tokens = std::max<int64_t>(1, max_tokens);
     job->gen.stop_sequences = req.stop_sequences;
     if (job->gen.temperature > 0) job->gen.seed = static_cast<uint32_t>(std::random_device{}());
 

@@ -13,6 +13,7 @@ namespace anyclaude::backends {
 
 struct EngineBackendOptions {
     std::chrono::milliseconds ping_interval{10000};
+    int64_t max_tokens_cap = 0;  // clamp max_tokens (0: only the context bounds it)
     std::string model_id;  // what /v1/models lists (default: the file name)
 };
 
@@ -25,6 +26,7 @@ public:
     awaitable<ir::Result<int64_t>> count_tokens(const ir::Request& req) override;
     std::vector<ModelInfo> models() const override;
     std::string describe() const override;
+    std::string stats_json() const override;
 
     engine::Engine& engine() { return *engine_; }
 

@@ -1,7 +1,8 @@
-// Finding where the blocks of a request sit in its rendered prompt text: each block's pieces are
-// searched in order, each after the previous find, so positions never go backwards. A block whose
-// text the template changed is not found and takes the previous position (a shorter, still valid
-// prefix), never a later one.
+// Finding where the blocks of a request sit in its rendered prompt text: each block's pieces
+// (trimmed, as templates often trim) are searched in order, each after the previous find, so
+// positions never go backwards. A block whose text the template changed is not found and takes the
+// previous position (a shorter, still valid prefix); past the start of the conversation a piece
+// must sit near the previous one, so a changed block cannot match a copy of its text far ahead.
 #pragma once
 
 #include <cstddef>

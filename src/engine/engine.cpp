@@ -87,6 +87,8 @@ Engine::Engine(EngineOptions opt) : opt_(std::move(opt)) {
     n_ctx_ = static_cast<int>(llama_n_ctx(ctx_));
 
     if (opt_.cache.model_fingerprint.empty()) opt_.cache.model_fingerprint = model_->fingerprint();
+    // One folder per model, so two models sharing a cache folder never remove each other's files.
+    if (!opt_.cache.disk_dir.empty()) opt_.cache.disk_dir += "/" + opt_.cache.model_fingerprint;
     cache_ = std::make_unique<PromptCache>(opt_.cache);
     for (int i = 0; i < opt_.n_slots; ++i) {
         auto s = std::make_unique<Slot>();

@@ -146,6 +146,7 @@ struct PromptCache::Impl {
     }
 
     uint64_t add(const Tokens& tokens, std::vector<uint8_t> state, Priority prio);
+    Snapshot take_over(uint64_t id, Priority prio);
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -281,6 +282,19 @@ void PromptCache::Impl::enforce_ram_budget() {
 // ---------------------------------------------------------------------------------------------
 // Storing
 
+// Removes a snapshot being replaced by one of the same tokens and returns its entry for reuse.
+// Its file is kept when it carries the same priority: the states of identical tokens are
+// interchangeable, and a stable prefix put again every turn is then not rewritten every turn.
+Snapshot PromptCache::Impl::take_over(uint64_t id, Priority prio) {
+    Snapshot& old = snaps.at(id);
+    if (old.on_disk && old.file_prio != prio) delete_file(old);
+    free_ram(old);
+    Snapshot s = std::move(old);
+    snap_tree.erase(id);
+    snaps.erase(id);
+    return s;
+}
+
 uint64_t PromptCache::Impl::add(const Tokens& tokens, std::vector<uint8_t> state, Priority prio) {
     // The same tokens again: this replaces that snapshot, keeping the higher priority.
     std::optional<uint64_t> same;
@@ -299,13 +313,8 @@ uint64_t PromptCache::Impl::add(const Tokens& tokens, std::vector<uint8_t> state
     }
 
     Snapshot s;
-    if (same) {  // take over its file when it says the same thing
-        Snapshot& old = snaps.at(*same);
-        if (old.on_disk && old.file_prio != effective) delete_file(old);
-        free_ram(old);
-        s = std::move(old);
-        snap_tree.erase(*same);
-        snaps.erase(*same);
+    if (same) {
+        s = take_over(*same, effective);
     } else {
         s.tokens = tokens;
         if (disk_ok) s.file = snapshot_file_name(opt.model_fingerprint, tokens);

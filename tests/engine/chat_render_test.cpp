@@ -126,7 +126,7 @@ ir::Request simple_request() {
     return req;
 }
 
-const std::vector<TemplateCase> chat_templates = {qwen25, qwen3, qwen3_coder};
+const std::vector<TemplateCase> chat_templates = {qwen25, qwen3, qwen3_coder, qwen35};
 
 // ---- prefix stability on Claude Code's own requests ----
 
@@ -197,8 +197,11 @@ TEST(ChatRender, StablePrefixCoversToolsAndSystem) {
     }
 }
 
+// Not Qwen3.5: its template prints an empty <think></think> in assistant turns after the last
+// user message and drops it once a new user message arrives, so a tool loop re-renders when the
+// user types again (a property of that template, not of the renderer).
 TEST(ChatRender, AddingATurnKeepsThePreviousPrompt) {
-    for (const auto& t : chat_templates) {
+    for (const auto& t : {qwen25, qwen3, qwen3_coder}) {
         for (auto thinking : {ir::Thinking::Kind::disabled, ir::Thinking::Kind::adaptive}) {
             SCOPED_TRACE(std::string(t.name) + (thinking == ir::Thinking::Kind::adaptive ? " thinking" : ""));
             ir::Request req = simple_request();

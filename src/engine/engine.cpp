@@ -204,7 +204,7 @@ void Engine::truncate(Slot& s, std::size_t n) {
 }
 
 void Engine::snapshot(Slot& s, Priority prio) {
-    if (s.tokens.size() < kMinSnapshot) return;
+    if (!opt_.prompt_cache || s.tokens.size() < kMinSnapshot) return;
     auto t0 = std::chrono::steady_clock::now();
     std::size_t size = llama_state_seq_get_size(ctx_, s.seq);
     std::vector<uint8_t> state(size);
@@ -263,8 +263,8 @@ bool Engine::admit(const std::shared_ptr<EngineJob>& job) {
         return reject(ir::ApiError::invalid_request("prompt is too long: " + std::to_string(prompt.size()) +
                                                     " tokens > " + std::to_string(n_ctx_ - 1) + " maximum"));
 
-    CacheMatch live = cache_->find_live(prompt);
-    CacheMatch best = cache_->find(prompt);
+    CacheMatch live = opt_.prompt_cache ? cache_->find_live(prompt) : CacheMatch{};
+    CacheMatch best = opt_.prompt_cache ? cache_->find(prompt) : CacheMatch{};
     Slot* target = nullptr;
     bool in_place = false;
     if (live.seq >= 0) {

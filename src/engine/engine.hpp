@@ -36,6 +36,7 @@ struct EngineOptions {
     int n_threads = 0;  // 0: all cores
     bool flash_attn = false;
     CacheOptions cache;
+    bool prompt_cache = true;  // false: every prompt is computed from scratch (reference runs, debugging)
     std::string template_override;  // Jinja chat template instead of the model's
 };
 

@@ -8,6 +8,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cctype>
 #include <optional>
 #include <random>
@@ -30,8 +31,6 @@ std::string make_tool_id() {
 }
 
 bool starts_with(const std::string& s, const std::string& prefix) { return s.compare(0, prefix.size(), prefix) == 0; }
-
-bool has_visible_text(const std::string& s) { return s.find_first_not_of(" \t\r\n") != std::string::npos; }
 
 // Position just after `needle` at or after pos in text; pos itself when not found.
 std::size_t find_after(const std::string& text, const std::string& needle, std::size_t pos) {
@@ -80,21 +79,24 @@ struct OutputParser::Impl {
     std::vector<SentPiece> sent;
     bool finished = false, produced_tools = false;
 
-    std::optional<common_chat_msg> parse(bool partial) const;
+    std::optional<common_chat_msg> parse(const std::string& text, bool partial) const;
     bool apply(const common_chat_msg& msg, bool final, std::vector<ir::Event>& out);
     void track_tools(const common_chat_msg& msg);
     void write_text(ir::BlockKind kind, const std::string& delta, std::vector<ir::Event>& out);
     void advance_tools(bool final, std::vector<ir::Event>& out);
     void start_tool(std::size_t i, std::vector<ir::Event>& out);
+    void follow_args(ToolProgress& t);
     void stream_args(ToolProgress& t, std::vector<ir::Event>& out);
     void close_block(std::vector<ir::Event>& out);
+    bool finish_with_parsable_prefix(std::vector<ir::Event>& out);
     void fallback(std::vector<ir::Event>& out);
+    void write_rest_as_text(std::size_t from, std::vector<ir::Event>& out);
     std::size_t sent_up_to() const;
 };
 
-std::optional<common_chat_msg> OutputParser::Impl::parse(bool partial) const {
+std::optional<common_chat_msg> OutputParser::Impl::parse(const std::string& text, bool partial) const {
     try {
-        return common_chat_parse(raw, partial, params);
+        return common_chat_parse(text, partial, params);
     } catch (const std::exception& e) {
         if (!partial) spdlog::debug("output_parser: output does not match the chat format: {}", e.what());
         return std::nullopt;
@@ -150,9 +152,12 @@ void OutputParser::Impl::advance_tools(bool final, std::vector<ir::Event>& out) 
     for (std::size_t i = 0; i < tools.size(); ++i) {
         auto& t = tools[i];
         if (t.closed) continue;
+        follow_args(t);
         if (!t.started) {
-            const bool name_settled = !t.args.empty() || i + 1 < tools.size() || final;
-            if (t.name.empty() || !name_settled) return;
+            // Started once the arguments really begin (a member value at a safe place, so a call
+            // whose arguments are not JSON stays text), a later call shows up, or output is done.
+            const bool settled = t.json.complete() || t.json.has_safe_member() || i + 1 < tools.size() || final;
+            if (t.name.empty() || !settled) return;
             start_tool(i, out);
         }
         if (open_tool == static_cast<int>(i)) stream_args(t, out);
@@ -170,10 +175,14 @@ void OutputParser::Impl::start_tool(std::size_t i, std::vector<ir::Event>& out) 
     sent.push_back({ir::BlockKind::tool_use, {}, t.name});
 }
 
-// Sends the arguments up to their longest safe prefix (one that can always be closed validly).
-void OutputParser::Impl::stream_args(ToolProgress& t, std::vector<ir::Event>& out) {
+void OutputParser::Impl::follow_args(ToolProgress& t) {
     t.json.append(std::string_view(t.args).substr(t.fed));
     t.fed = t.args.size();
+}
+
+// Sends the arguments up to their longest safe prefix (one that can always be closed validly).
+void OutputParser::Impl::stream_args(ToolProgress& t, std::vector<ir::Event>& out) {
+    follow_args(t);
     if (t.json.safe_length() <= t.sent.size()) return;
     std::string delta = t.args.substr(t.sent.size(), t.json.safe_length() - t.sent.size());
     blocks.delta(delta, out);
@@ -194,12 +203,39 @@ void OutputParser::Impl::close_block(std::vector<ir::Event>& out) {
     blocks.stop(out);
 }
 
-// The final parse failed: everything after what was already sent goes out as plain text.
+// The final parse failed. When the output parses up to the end of some closing tag ("</...>",
+// e.g. text after a tool call), that part is taken and the rest becomes text.
+bool OutputParser::Impl::finish_with_parsable_prefix(std::vector<ir::Event>& out) {
+    std::vector<std::size_t> cuts;
+    for (std::size_t at = raw.find("</", sent_up_to()); at != std::string::npos; at = raw.find("</", at + 2)) {
+        std::size_t gt = raw.find('>', at);
+        if (gt == std::string::npos) break;
+        cuts.push_back(gt + 1);
+    }
+    constexpr std::size_t max_tries = 8;
+    for (std::size_t tried = 0; tried < max_tries && !cuts.empty(); ++tried, cuts.pop_back()) {
+        const std::size_t cut = cuts.back();
+        auto msg = parse(raw.substr(0, cut), false);
+        if (!msg || !apply(*msg, true, out)) continue;
+        write_rest_as_text(cut, out);
+        return true;
+    }
+    return false;
+}
+
+// Nothing more parses: everything after what was already sent goes out as plain text.
 void OutputParser::Impl::fallback(std::vector<ir::Event>& out) {
-    const std::size_t pos = sent_up_to();
-    close_block(out);
-    std::string rest = raw.substr(pos);
-    if (has_visible_text(rest)) write_text(ir::BlockKind::text, rest, out);
+    write_rest_as_text(sent_up_to(), out);
+}
+
+// The rest continues an open text block as is; after another kind of block it starts a new text
+// block without its leading whitespace.
+void OutputParser::Impl::write_rest_as_text(std::size_t from, std::vector<ir::Event>& out) {
+    if (blocks.open_kind() != ir::BlockKind::text) {
+        close_block(out);
+        from = std::min(raw.find_first_not_of(" \t\r\n", from), raw.size());
+    }
+    write_text(ir::BlockKind::text, raw.substr(from), out);
 }
 
 // Where the sent pieces end in the raw output (a lower bound: text is repeated rather than lost).
@@ -223,7 +259,7 @@ OutputParser::OutputParser(const RenderedPrompt& prompt, const std::vector<ir::T
     if (prompt.parser) impl_->params = prompt.parser->params;  // else: plain content
     if (impl_->params.is_continuation) {
         // The prompt ends inside a prefilled assistant message: that part is not output.
-        if (auto prefill = impl_->parse(true)) impl_->parsed = *prefill;
+        if (auto prefill = impl_->parse("", true)) impl_->parsed = *prefill;
     }
 }
 
@@ -232,14 +268,16 @@ OutputParser::~OutputParser() = default;
 void OutputParser::feed(const std::string& piece, std::vector<ir::Event>& out) {
     if (impl_->finished || piece.empty()) return;
     impl_->raw += piece;
-    if (auto msg = impl_->parse(true)) impl_->apply(*msg, false, out);
+    if (auto msg = impl_->parse(impl_->raw, true)) impl_->apply(*msg, false, out);
 }
 
 void OutputParser::finish(std::vector<ir::Event>& out) {
     if (impl_->finished) return;
     impl_->finished = true;
-    auto msg = impl_->parse(false);
-    if (!msg || !impl_->apply(*msg, true, out)) impl_->fallback(out);
+    auto msg = impl_->parse(impl_->raw, false);
+    if (!msg || !impl_->apply(*msg, true, out)) {
+        if (!impl_->finish_with_parsable_prefix(out)) impl_->fallback(out);
+    }
     impl_->close_block(out);
 }
 

@@ -7,7 +7,7 @@
 namespace anyclaude::engine {
 
 std::string thinking_signature(std::string_view thinking) {
-    uint64_t h = 1469598103934665603ull;
+    uint64_t h = 14695981039346656037ull;  // FNV-1a 64 offset basis
     for (unsigned char c : thinking) {
         h ^= c;
         h *= 1099511628211ull;

@@ -27,6 +27,7 @@ void JsonObjectPrefix::append(std::string_view more) {
         if (!failed_ && is_safe()) {
             safe_length_ = length_;
             safe_closing_ = closing_now();
+            safe_member_ = safe_member_ || after_colon_;
         }
     }
 }
@@ -134,6 +135,7 @@ void JsonObjectPrefix::structural(char c) {
         case Expect::colon:
             if (c != ':') failed_ = true;
             expect_ = Expect::value;
+            after_colon_ = true;
             return;
         case Expect::value_or_end:
             if (c == ']') {

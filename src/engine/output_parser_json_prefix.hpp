@@ -23,6 +23,8 @@ public:
     // object ("" when complete; "{}" when nothing safe was seen yet).
     std::size_t safe_length() const { return safe_length_; }
     const std::string& closing() const { return safe_closing_; }
+    // Some member's value has begun and was seen at a safe place (more than a bare "{").
+    bool has_safe_member() const { return safe_member_; }
 
 private:
     enum class Expect { top, key_or_end, key, colon, value, value_or_end, comma_or_end, done };
@@ -48,6 +50,7 @@ private:
     Number number_ = Number::none;
     std::size_t length_ = 0;
     std::size_t safe_length_ = 0;
+    bool after_colon_ = false, safe_member_ = false;
     std::string safe_closing_ = "{}";
 };
 

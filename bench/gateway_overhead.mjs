@@ -28,9 +28,12 @@ const { values: opt } = parseArgs({
     bin: { type: 'string', default: process.env.ANYCLAUDE_BIN ?? 'build/anyclaude' },
     'log-level': { type: 'string', default: 'warn' },
     out: { type: 'string' },
+    order: { type: 'string', default: 'interleaved' },  // interleaved | blocks
   },
 });
 const N = Number(opt.n);
+const ORDER = opt.order;
+if (!['interleaved', 'blocks'].includes(ORDER)) throw new Error('--order must be interleaved or blocks');
 const WARMUP = Number(opt.warmup);
 const EVENTS = Number(opt.events);
 const BREAKDOWN = Number(opt.breakdown);
@@ -130,8 +133,12 @@ async function main() {
   const results = Object.fromEntries(targets.map((t) => [t.name, []]));
   const load0 = os.loadavg()[0];
   const cpu0 = Object.fromEntries(targets.filter((t) => t.gw).map((t) => [t.name, treeCpuMs(t.gw.rootPid)]));
-  for (let i = 0; i < N; i++) {
-    for (const t of targets) results[t.name].push(await measureOnce(t, bodyOf(t)));
+  if (ORDER === 'blocks') {
+    // Each target's requests back to back (how a client session looks to one gateway).
+    for (const t of targets) for (let i = 0; i < N; i++) results[t.name].push(await measureOnce(t, bodyOf(t)));
+  } else {
+    // Targets take turns request by request, so machine noise hits them alike.
+    for (let i = 0; i < N; i++) for (const t of targets) results[t.name].push(await measureOnce(t, bodyOf(t)));
   }
   const cpuPerRequest = Object.fromEntries(Object.entries(cpu0).map(([k, v]) => [k, (treeCpuMs(targets.find((t) => t.name === k).gw.rootPid) - v) / N]));
   const load1 = os.loadavg()[0];
@@ -145,7 +152,7 @@ async function main() {
   const added = (s) => s.ttft.p50 - d.ttft.p50;
   const perEvent = (s) => (s.stream_p50 - d.stream_p50) / EVENTS;
 
-  console.log(`\ngateway overhead: ${N} sequential requests per target after ${WARMUP} warm-up; request ${anthropicBody.length} bytes (Anthropic) / ${directBody.length} bytes (upstream); ${EVENTS} streamed events each`);
+  console.log(`\ngateway overhead (${ORDER}): ${N} sequential requests per target after ${WARMUP} warm-up; request ${anthropicBody.length} bytes (Anthropic) / ${directBody.length} bytes (upstream); ${EVENTS} streamed events each`);
   console.log('TTFT = time to the first content delta; TTFB = time to the first response byte; ms\n');
   console.log(`machine: ${os.cpus().length} CPUs, load average ${load0.toFixed(2)} before the run, ${load1.toFixed(2)} after\n`);
   const head = ['target', 'TTFT p50', 'p90', 'p99', 'TTFB p50', 'added p50', 'per-event added', 'CPU ms/req', 'RSS start MB', 'RSS after MB'];

@@ -359,6 +359,32 @@ TEST(OutputParser, CutOffToolCallStillHasValidArguments) {
     EXPECT_EQ(canonical(r.blocks[0].text), R"({"file_path":"/tm"})");
 }
 
+TEST(OutputParser, MultiByteTextAndArgumentsFedByteByByte) {
+    Outcome r = parse_all_ways(prompt_for(qwen25), "Voilà, ça marche ✓\n<tool_call>\n"
+                                                   "{\"name\": \"Bash\", \"arguments\": {\"command\": \"echo 日本\"}}\n"
+                                                   "</tool_call>");
+    ASSERT_EQ(r.blocks.size(), 2u);
+    EXPECT_EQ(trim(r.blocks[0].text), "Voilà, ça marche ✓");
+    EXPECT_EQ(canonical(r.blocks[1].text), R"({"command":"echo 日本"})");
+}
+
+// A request ending with an assistant message (prefill): the model continues it, and the
+// prefilled text is not output again.
+TEST(OutputParser, PrefillIsNotRepeated) {
+    ir::Request req;
+    req.messages.push_back(ir::Message{ir::Role::user, {ir::ContentBlock::make_text("What is 6 x 7?")}});
+    req.messages.push_back(ir::Message{ir::Role::assistant, {ir::ContentBlock::make_text("The answer is")}});
+    for (const auto& t : {qwen25, qwen3_coder}) {
+        SCOPED_TRACE(t);
+        auto p = renderer(t).render(req);
+        ASSERT_TRUE(p.ok()) << p.error().message;
+        EXPECT_TRUE(p->text.ends_with("The answer is")) << p->text;
+        Outcome r = parse_all_ways(*p, " 42.");
+        ASSERT_EQ(r.blocks.size(), 1u);
+        EXPECT_EQ(r.blocks[0].text, " 42.");
+    }
+}
+
 // ---- output schema ----
 
 TEST(OutputParser, JsonSchemaOutputIsText) {

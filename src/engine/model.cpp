@@ -32,7 +32,7 @@ std::string fingerprint_file(const std::string& path) {
     std::ifstream f(path, std::ios::binary | std::ios::ate);
     if (!f) return "unreadable";
     const uint64_t size = static_cast<uint64_t>(f.tellg());
-    uint64_t h = 1469598103934665603ull;
+    uint64_t h = 14695981039346656037ull;  // FNV-1a 64 offset basis
     auto mix = [&](const char* p, std::size_t n) {
         for (std::size_t i = 0; i < n; ++i) {
             h ^= static_cast<unsigned char>(p[i]);

@@ -3,7 +3,8 @@
 // Every piece re-parses the whole output so far (is_partial = true) and the difference with the
 // previous parse becomes events. A parse that fails, or that disagrees with what was already sent,
 // is skipped: the text stays buffered for the next piece. At the end the output is parsed as
-// complete; if that fails, what was not sent yet goes out as plain text.
+// complete; if that fails, the longest part that parses up to a closing tag is taken and what was
+// not sent yet goes out as plain text.
 #include "engine/output_parser.hpp"
 
 #include <spdlog/spdlog.h>
@@ -249,7 +250,7 @@ std::size_t OutputParser::Impl::sent_up_to() const {
         std::size_t after_name = find_after(raw, piece.tool_name, pos);
         if (after_name == pos) continue;  // not found: the call stays in the text
         pos = find_after(raw, piece.text, after_name);
-        if (pos != after_name || piece.text.empty()) pos = skip_closers(raw, pos);
+        if (pos != after_name) pos = skip_closers(raw, pos);  // arguments found verbatim
     }
     return pos;
 }

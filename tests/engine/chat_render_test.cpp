@@ -4,11 +4,13 @@
 #include <gtest/gtest.h>
 #include <llama.h>
 
+#include <atomic>
 #include <fstream>
 #include <iostream>
 #include <map>
 #include <memory>
 #include <sstream>
+#include <thread>
 
 #include "anthropic/request_decoder.hpp"
 #include "engine/chat_render.hpp"
@@ -320,6 +322,24 @@ TEST(ChatRender, CountTokensMatchesRender) {
     ASSERT_TRUE(n.ok());
     EXPECT_EQ(static_cast<std::size_t>(*n), render_ok(qwen3_coder, req).tokens.size());
     EXPECT_EQ(token_text(qwen3_coder, render_ok(qwen3_coder, req).tokens, *n), render_ok(qwen3_coder, req).text);
+}
+
+// The gateway renders on a thread pool: renders of one renderer may run at the same time.
+TEST(ChatRender, ConcurrentRendersAgree) {
+    const ir::Request req = fixture_request("capture-followup.json");
+    const Tokens expected = render_ok(qwen3, req).tokens;
+    std::vector<std::thread> threads;
+    std::atomic<int> mismatches{0};
+    for (int i = 0; i < 4; ++i) {
+        threads.emplace_back([&] {
+            for (int k = 0; k < 3; ++k) {
+                auto r = renderer(qwen3).render(req);
+                if (!r || r->tokens != expected) ++mismatches;
+            }
+        });
+    }
+    for (auto& t : threads) t.join();
+    EXPECT_EQ(mismatches.load(), 0);
 }
 
 // ---- content ----

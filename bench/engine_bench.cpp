@@ -8,7 +8,9 @@
 // Prints a markdown report on stdout (progress on stderr) and writes the report and a CSV to
 // bench/results/. How to run it and what each figure means: bench/engine_bench.md.
 #include <llama.h>
+#include <log.h>
 #include <sched.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 #include <fcntl.h>
@@ -37,7 +39,9 @@
 #include <vector>
 
 #include "anthropic/request_decoder.hpp"
+#include "engine/chat_render_tokens.hpp"
 #include "engine/engine.hpp"
+#include "engine/snapshot_file.hpp"
 #include "ir/prompt_stability.hpp"
 
 namespace {
@@ -60,17 +64,18 @@ struct BenchOptions {
     std::string results_dir = "bench/results";
     int prompt_tokens = 18500;  // turn-1 prompt size after scaling
     int turns = 10;
-    int query_tokens = 100;     // each follow-up user query
-    int reply_tokens = 32;      // max_tokens of main turns (greedy)
-    int side_max_tokens = 24;   // max_tokens of side requests
+    int query_tokens = 100;    // each follow-up user query
+    int reply_tokens = 32;     // max_tokens of main turns (greedy)
+    int side_max_tokens = 24;  // max_tokens of side requests
     uint32_t seed = 1;
-    int threads = 0;            // 0: online CPUs
+    int threads = 0;  // 0: online CPUs
     int batch = 512;
     int ctx = 32768;
     int slots = 4;
     bool flash_attn = false;
     int cache_ram_mb = 4096;
-    int settle_ms = 300;        // pause between phases (OpenMP workers spin ~200 ms after work)
+    int settle_ms = 300;  // pause between phases (OpenMP workers spin ~200 ms after work)
+    int restart_repeats = 3;  // restarted engines measured (median reported)
     bool verbose = false;
     std::string command_line;
 };
@@ -79,7 +84,7 @@ struct BenchOptions {
     std::cerr << "usage: anyclaude-engine-bench [--model PATH] [--fixtures DIR] [--results-dir DIR]\n"
                  "    [--prompt-tokens N] [--turns N] [--query-tokens N] [--reply-tokens N]\n"
                  "    [--side-max-tokens N] [--seed N] [--threads N] [--batch N] [--ctx N] [--slots N]\n"
-                 "    [--flash-attn] [--cache-ram-mb N] [--settle-ms N] [--verbose]\n"
+                 "    [--flash-attn] [--cache-ram-mb N] [--settle-ms N] [--restart-repeats N] [--verbose]\n"
                  "defaults: --model .cache/models/bench-qwen2.gguf --prompt-tokens 18500 --turns 10\n"
                  "          --query-tokens 100 --reply-tokens 32 --side-max-tokens 24 --seed 1\n"
                  "          --threads <online CPUs> --batch 512 --ctx 32768 --slots 4 --cache-ram-mb 4096\n";
@@ -87,8 +92,9 @@ struct BenchOptions {
 }
 
 std::string shell_quoted(const std::string& arg) {
-    if (!arg.empty() && arg.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=:,+") ==
-                            std::string::npos)
+    if (!arg.empty() &&
+        arg.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=:,+") ==
+            std::string::npos)
         return arg;
     std::string out = "'";
     for (char c : arg) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
@@ -103,27 +109,42 @@ BenchOptions parse_args(int argc, char** argv) {
         return argv[++i];
     };
     auto number = [&](int& i) { return std::stoi(value(i)); };
-    std::map<std::string, int*> ints = {
-        {"--prompt-tokens", &o.prompt_tokens}, {"--turns", &o.turns},       {"--query-tokens", &o.query_tokens},
-        {"--reply-tokens", &o.reply_tokens},   {"--side-max-tokens", &o.side_max_tokens},
-        {"--threads", &o.threads},             {"--batch", &o.batch},       {"--ctx", &o.ctx},
-        {"--slots", &o.slots},                 {"--cache-ram-mb", &o.cache_ram_mb}, {"--settle-ms", &o.settle_ms}};
+    std::map<std::string, int*> ints = {{"--prompt-tokens", &o.prompt_tokens},
+                                        {"--turns", &o.turns},
+                                        {"--query-tokens", &o.query_tokens},
+                                        {"--reply-tokens", &o.reply_tokens},
+                                        {"--side-max-tokens", &o.side_max_tokens},
+                                        {"--threads", &o.threads},
+                                        {"--batch", &o.batch},
+                                        {"--ctx", &o.ctx},
+                                        {"--slots", &o.slots},
+                                        {"--cache-ram-mb", &o.cache_ram_mb},
+                                        {"--settle-ms", &o.settle_ms},
+                                        {"--restart-repeats", &o.restart_repeats}};
     for (int i = 1; i < argc; ++i) {
         std::string a = argv[i];
         if (a == "--help" || a == "-h") usage_and_exit(0);
-        if (auto it = ints.find(a); it != ints.end()) *it->second = number(i);
-        else if (a == "--model") o.model = value(i);
-        else if (a == "--fixtures") o.fixtures = value(i);
-        else if (a == "--results-dir") o.results_dir = value(i);
-        else if (a == "--seed") o.seed = static_cast<uint32_t>(std::stoul(value(i)));
-        else if (a == "--flash-attn") o.flash_attn = true;
-        else if (a == "--verbose") o.verbose = true;
+        if (auto it = ints.find(a); it != ints.end())
+            *it->second = number(i);
+        else if (a == "--model")
+            o.model = value(i);
+        else if (a == "--fixtures")
+            o.fixtures = value(i);
+        else if (a == "--results-dir")
+            o.results_dir = value(i);
+        else if (a == "--seed")
+            o.seed = static_cast<uint32_t>(std::stoul(value(i)));
+        else if (a == "--flash-attn")
+            o.flash_attn = true;
+        else if (a == "--verbose")
+            o.verbose = true;
         else {
             std::cerr << "unknown argument: " << a << "\n";
             usage_and_exit(2);
         }
     }
-    if (o.turns < 2 || o.prompt_tokens < 1 || o.reply_tokens < 1 || o.query_tokens < 1) usage_and_exit(2);
+    if (o.turns < 2 || o.prompt_tokens < 1 || o.reply_tokens < 1 || o.query_tokens < 1 || o.restart_repeats < 1)
+        usage_and_exit(2);
     return o;
 }
 
@@ -164,8 +185,53 @@ std::string utc_stamp() {
     return buf;
 }
 
+// CPU used by other processes while a phase runs, in % of the whole machine (from /proc/stat minus
+// this process's own time): tells whether a timing was disturbed by other work on the machine.
+class OthersCpu {
+public:
+    OthersCpu() : start_(sample()) {}
+    double percent() const {
+        Sample now = sample();
+        double wall_ticks = std::chrono::duration<double>(now.at - start_.at).count() * ticks_per_second();
+        double capacity = wall_ticks * online_cpus();
+        double others = static_cast<double>(now.busy - start_.busy) - static_cast<double>(now.self - start_.self);
+        return capacity > 0 ? std::clamp(100.0 * others / capacity, 0.0, 100.0) : 0;
+    }
+
+private:
+    struct Sample {
+        uint64_t busy = 0, self = 0;  // clock ticks: all CPUs busy, this process (user + system)
+        Clock::time_point at;
+    };
+    static double ticks_per_second() { return static_cast<double>(::sysconf(_SC_CLK_TCK)); }
+    static Sample sample() {
+        Sample s;
+        s.at = Clock::now();
+        std::ifstream stat("/proc/stat");
+        std::string cpu;
+        uint64_t user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0;
+        stat >> cpu >> user >> nice >> system >> idle >> iowait >> irq >> softirq >> steal;
+        s.busy = user + nice + system + irq + softirq + steal;
+        std::ifstream self("/proc/self/stat");
+        std::string line;
+        std::getline(self, line);
+        std::istringstream fields(line.substr(line.rfind(')') + 2));  // after "pid (comm) "
+        std::string field;
+        uint64_t utime = 0, stime = 0;
+        for (int i = 3; i <= 15 && fields >> field; ++i) {  // field numbers as in proc(5)
+            if (i == 14) utime = std::stoull(field);
+            if (i == 15) stime = std::stoull(field);
+        }
+        s.self = utime + stime;
+        return s;
+    }
+    Sample start_;
+};
+
 // Lets the OpenMP workers of the previous phase stop spinning before the next phase is timed.
-void settle(const BenchOptions& o) { std::this_thread::sleep_for(std::chrono::milliseconds(o.settle_ms)); }
+void settle(const BenchOptions& o) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(o.settle_ms));
+}
 
 // ============================================================================ deterministic text
 
@@ -178,9 +244,12 @@ public:
     std::string next_item() {
         std::string w = words_[rng_() % words_.size()];
         uint64_t r = rng_() % 16;
-        if (r == 0) w += ".\n";
-        else if (r <= 2) w += ".";
-        else if (r == 3) w += "\n";
+        if (r == 0)
+            w += ".\n";
+        else if (r <= 2)
+            w += ".";
+        else if (r == 3)
+            w += "\n";
         return w;
     }
 
@@ -289,8 +358,10 @@ ScaledPrompt scale_prompt(const engine::ChatRenderer& renderer, const ir::Reques
     std::size_t lo = 0;  // renders to <= target
     while (hi - lo > 1) {
         std::size_t mid = (lo + hi) / 2;
-        if (rendered_tokens(renderer, with_filler(base, items, mid)) <= static_cast<std::size_t>(target)) lo = mid;
-        else hi = mid;
+        if (rendered_tokens(renderer, with_filler(base, items, mid)) <= static_cast<std::size_t>(target))
+            lo = mid;
+        else
+            hi = mid;
     }
     out.request = with_filler(base, items, lo);
     out.filler_items = lo;
@@ -385,14 +456,21 @@ struct JobRun {
     engine::Tier reused_from = engine::Tier::none;
     ir::Usage usage;
     std::vector<ir::Event> events;
-    double render_ms = 0;  // render + tokenize, before submit
-    double start_ms = 0;   // submit -> message_start (queue, cache lookup, restore, sampler setup)
-    double ttft_ms = 0;    // submit -> first content block event
-    bool ttft_fallback = false;  // no content block: first event after message_start instead
-    double total_ms = 0;   // submit -> message_stop
+    double render_ms = 0;                // render + tokenize, before submit
+    double start_ms = 0;                 // submit -> message_start (queue, cache lookup, restore, sampler setup)
+    double ttft_ms = 0;                  // submit -> first content block event
+    bool ttft_fallback = false;          // no content block: first event after message_start instead
+    std::size_t first_event_tokens = 0;  // tokens sampled when the first content block event came
+    double others_cpu = 0;               // % of the machine used by other processes from submit to the end
+    double total_ms = 0;                 // submit -> message_stop
     std::string error;
 
     std::size_t new_tokens() const { return prompt.size() - reused; }
+    // Engine time per generated token after the first content event (decode + sample + parse).
+    double ms_per_token() const {
+        std::size_t later = output.size() > first_event_tokens ? output.size() - first_event_tokens : 0;
+        return later ? (total_ms - ttft_ms) / static_cast<double>(later) : 0;
+    }
     double cached_fraction() const {
         return prompt.empty() ? 0 : static_cast<double>(usage.cache_read_input_tokens) / prompt.size();
     }
@@ -404,16 +482,24 @@ struct EventLog {
     std::condition_variable cv;
     std::vector<ir::Event> events;
     std::optional<Clock::time_point> started, first_block, first_after_start, ended;
+    std::size_t first_block_tokens = 0, first_after_start_tokens = 0;
 
-    void push(std::vector<ir::Event>&& batch) {
+    // tokens_so_far: the job's output tokens now (read on the engine thread, which writes them).
+    void push(std::vector<ir::Event>&& batch, std::size_t tokens_so_far) {
         auto now = Clock::now();
         std::lock_guard lock(mu);
         for (auto& e : batch) {
             bool is_start = std::holds_alternative<ir::MessageStart>(e);
             if (is_start && !started) started = now;
-            if (!is_start && started && !first_after_start) first_after_start = now;
-            if (!first_block && (std::holds_alternative<ir::BlockStart>(e) || std::holds_alternative<ir::BlockDelta>(e)))
+            if (!is_start && started && !first_after_start) {
+                first_after_start = now;
+                first_after_start_tokens = tokens_so_far;
+            }
+            if (!first_block &&
+                (std::holds_alternative<ir::BlockStart>(e) || std::holds_alternative<ir::BlockDelta>(e))) {
                 first_block = now;
+                first_block_tokens = tokens_so_far;
+            }
             if (std::holds_alternative<ir::MessageStop>(e) || std::holds_alternative<ir::StreamError>(e)) ended = now;
             events.push_back(std::move(e));
         }
@@ -459,9 +545,13 @@ JobRun run_job(engine::Engine& eng, const ir::Request& req, const BenchOptions& 
     if (!rendered) throw std::runtime_error("render failed: " + rendered.error().message);
     auto log = std::make_shared<EventLog>();
     auto job = make_job(eng, std::move(*rendered), req, o.seed);
-    job->on_events = [log](std::vector<ir::Event>&& ev) { log->push(std::move(ev)); };
+    const engine::EngineJob* raw_job = job.get();  // the callback runs on the engine thread, which owns it
+    job->on_events = [log, raw_job](std::vector<ir::Event>&& ev) {
+        log->push(std::move(ev), raw_job->output_tokens.size());
+    };
     auto t_submit = Clock::now();
     run.render_ms = ms_between(t_render, t_submit);
+    OthersCpu others;
     eng.submit(job);
 
     std::unique_lock lock(log->mu);
@@ -473,8 +563,10 @@ JobRun run_job(engine::Engine& eng, const ir::Request& req, const BenchOptions& 
     if (log->started) run.start_ms = ms_between(t_submit, *log->started);
     auto first = log->first_block ? log->first_block : log->first_after_start;
     run.ttft_fallback = !log->first_block.has_value();
+    run.first_event_tokens = log->first_block ? log->first_block_tokens : log->first_after_start_tokens;
     if (first) run.ttft_ms = ms_between(t_submit, *first);
     run.total_ms = ms_between(t_submit, *log->ended);
+    run.others_cpu = others.percent();
     run.prompt = job->prompt.tokens;
     run.output = job->output_tokens;
     run.reused = job->reused_tokens;
@@ -510,19 +602,28 @@ public:
     RawLimit(const RawLimit&) = delete;
     RawLimit& operator=(const RawLimit&) = delete;
 
-    // Milliseconds to prefill prompt[depth..] on top of prompt[0..depth) and decode one token.
-    double measure(const Tokens& prompt, std::size_t depth) {
+    struct Timing {
+        double prefill_ms = 0;  // prompt[depth..] on top of prompt[0..depth), then the greedy token picked
+        double limit_ms = 0;    // that + one single-token decode step
+        double others_cpu = 0;  // % of the machine used by other processes meanwhile
+    };
+
+    Timing measure(const Tokens& prompt, std::size_t depth) {
         hold(prompt, depth);
+        Timing t;
+        OthersCpu others;
         auto t0 = Clock::now();
         decode_range(prompt, depth, prompt.size(), true);
         Token next = greedy_token();
+        t.prefill_ms = ms_between(t0, Clock::now());
         Tokens one = {next};
         decode_range(one, 0, 1, true, prompt.size());
         (void)llama_get_logits_ith(ctx_, -1);
-        double ms = ms_between(t0, Clock::now());
+        t.limit_ms = ms_between(t0, Clock::now());
+        t.others_cpu = others.percent();
         held_ = prompt;
         held_.push_back(next);
-        return ms;
+        return t;
     }
 
 private:
@@ -617,15 +718,47 @@ struct TurnRecord {
     JobRun run;
     std::size_t depth = 0;  // prompt tokens a perfect cache holds (common prefix with what the last turn left)
     double limit_ms = 0;    // raw prefill of prompt[depth..] + one decode step
+    double prefill_ms = 0;  // the raw prefill alone (the limit without its decode step)
+    double raw_others_cpu = 0;
     std::size_t ideal_new() const { return run.prompt.size() - depth; }
     double ratio() const { return limit_ms > 0 ? run.ttft_ms / limit_ms : 0; }
     double ratio_with_render() const { return limit_ms > 0 ? (run.render_ms + run.ttft_ms) / limit_ms : 0; }
 };
 
+// Where the render time of one request goes: the whole render vs tokenizing its text alone.
+struct RenderCost {
+    std::size_t tokens = 0;
+    double render_ms = 0;    // ChatRenderer::render (template, tokenize, positions, grammar)
+    double tokenize_ms = 0;  // tokenize_prompt of the rendered text (the renderer's own tokenizing step)
+};
+
 struct WarmSession {
     std::vector<ir::Request> requests;  // every turn's request (replayed by the other scenarios)
     std::vector<TurnRecord> turns;
+    RenderCost last_render;
 };
+
+template <class F>
+double median_ms(int runs, F&& f) {
+    std::vector<double> ms;
+    for (int i = 0; i < runs; ++i) {
+        auto t0 = Clock::now();
+        f();
+        ms.push_back(ms_between(t0, Clock::now()));
+    }
+    std::sort(ms.begin(), ms.end());
+    return ms[ms.size() / 2];
+}
+
+RenderCost measure_render(const engine::Engine& eng, const ir::Request& req) {
+    RenderCost c;
+    auto rendered = eng.renderer().render(req);
+    if (!rendered) return c;
+    c.tokens = rendered->tokens.size();
+    c.render_ms = median_ms(5, [&] { (void)eng.renderer().render(req); });
+    c.tokenize_ms = median_ms(5, [&] { (void)engine::tokenize_prompt(eng.model().vocab(), rendered->text); });
+    return c;
+}
 
 // What a sequence holds after a turn: the prompt and every generated token but the last.
 Tokens held_after(const JobRun& r) {
@@ -650,23 +783,48 @@ WarmSession run_warm_session(engine::Engine& eng, const Workload& w, const Bench
         require_ok(rec.run, "warm turn " + std::to_string(turn));
         rec.depth = std::min(engine::common_prefix(held, rec.run.prompt), rec.run.prompt.size() - 1);
         settle(o);
-        rec.limit_ms = raw.measure(rec.run.prompt, rec.depth);
+        auto timing = raw.measure(rec.run.prompt, rec.depth);
+        rec.limit_ms = timing.limit_ms;
+        rec.prefill_ms = timing.prefill_ms;
+        rec.raw_others_cpu = timing.others_cpu;
         held = held_after(rec.run);
         std::ostringstream extra;
         extra << std::fixed << std::setprecision(1) << ", limit " << rec.limit_ms << " ms";
         progress("warm", turn, rec.run, extra.str());
-        if (turn < o.turns) conv.add_turn(reply_message(rec.run.events), make_query(eng.model(), queries, o.query_tokens));
+        if (turn < o.turns)
+            conv.add_turn(reply_message(rec.run.events), make_query(eng.model(), queries, o.query_tokens));
         s.turns.push_back(std::move(rec));
     }
+    s.last_render = measure_render(eng, s.requests.back());
     return s;
 }
 
 struct RestartResult {
-    JobRun first_turn;      // turn 1 on the engine that is then destroyed
-    JobRun restart;         // turn 2 on a new engine, same cache folder (files in the page cache)
-    JobRun restart_evicted; // same, with the files dropped from the page cache first
-    JobRun cold;            // turn 2 on an engine without any cache
+    JobRun first_turn;             // turn 1 on the engine that is then destroyed
+    std::vector<JobRun> restarts;  // turn 2 on new engines, each on a copy of its cache folder (page cache warm)
+    std::vector<JobRun> evicted;   // same, with the copy's files dropped from the page cache first
+    JobRun cold;                   // turn 2 on an engine without any cache
+    std::size_t disk_files = 0, disk_bytes = 0;  // the cache folder after the first engine's shutdown
+    std::size_t largest_file_bytes = 0;
+    double read_verify_ms = 0;  // read_snapshot_state of the largest file (page cache warm, median of 3)
 };
+
+// The sample with the median TTFT.
+const JobRun& median_run(const std::vector<JobRun>& runs) {
+    std::vector<const JobRun*> sorted;
+    for (const auto& r : runs) sorted.push_back(&r);
+    std::sort(sorted.begin(), sorted.end(), [](auto* a, auto* b) { return a->ttft_ms < b->ttft_ms; });
+    return *sorted[sorted.size() / 2];
+}
+
+void folder_size(const fs::path& dir, std::size_t& files, std::size_t& bytes) {
+    files = bytes = 0;
+    for (const auto& entry : fs::recursive_directory_iterator(dir)) {
+        if (!entry.is_regular_file()) continue;
+        ++files;
+        bytes += entry.file_size();
+    }
+}
 
 // Pushes the folder's files out of the OS page cache, as after a reboot (best effort).
 void evict_from_page_cache(const fs::path& dir) {
@@ -690,21 +848,46 @@ JobRun run_on_fresh_engine(const BenchOptions& o, const std::string& cache_dir, 
     return r;
 }
 
-// Target 2: turn 1, engine destroyed (shutdown writes the sequences to disk), turn 2 on a new one.
+// Time to read and verify the largest snapshot file (the part of a disk restore done before
+// llama_state_seq_set_data). The folder is <cache dir>/<model fingerprint>/<hash>.ackv.
+void time_largest_snapshot(const fs::path& dir, RestartResult& out) {
+    fs::path largest;
+    for (const auto& entry : fs::recursive_directory_iterator(dir)) {
+        if (!entry.is_regular_file() || entry.file_size() <= out.largest_file_bytes) continue;
+        out.largest_file_bytes = entry.file_size();
+        largest = entry.path();
+    }
+    if (largest.empty()) return;
+    std::string fingerprint = largest.parent_path().filename().string();
+    auto header = engine::read_snapshot_header(largest.string(), fingerprint);
+    if (!header) return;
+    out.read_verify_ms =
+        median_ms(3, [&] { (void)engine::read_snapshot_state(largest.string(), fingerprint, header->tokens); });
+}
+
+// Target 2: turn 1, engine destroyed (shutdown writes the sequences to disk), then turn 2 on new
+// engines, each on a fresh copy of that folder (so every sample starts from the same files).
 RestartResult run_restart(const WarmSession& warm, const BenchOptions& o, const fs::path& tmp) {
     RestartResult out;
-    fs::path dir = tmp / "restart", copy = tmp / "restart-evicted";
+    fs::path pristine = tmp / "restart";
     {
-        engine::Engine eng(engine_options(o, dir.string()));
+        engine::Engine eng(engine_options(o, pristine.string()));
         settle(o);
         out.first_turn = run_job(eng, warm.requests[0], o);
         require_ok(out.first_turn, "restart turn 1");
         progress("restart", 1, out.first_turn);
     }
-    fs::copy(dir, copy, fs::copy_options::recursive);
-    evict_from_page_cache(copy);
-    out.restart_evicted = run_on_fresh_engine(o, copy.string(), warm.requests[1], "restart, evicted");
-    out.restart = run_on_fresh_engine(o, dir.string(), warm.requests[1], "restart");
+    folder_size(pristine, out.disk_files, out.disk_bytes);
+    time_largest_snapshot(pristine, out);
+    for (int k = 0; k < o.restart_repeats; ++k) {
+        fs::path warm_copy = tmp / ("restart-" + std::to_string(k));
+        fs::copy(pristine, warm_copy, fs::copy_options::recursive);
+        out.restarts.push_back(run_on_fresh_engine(o, warm_copy.string(), warm.requests[1], "restart"));
+        fs::path evicted_copy = tmp / ("restart-evicted-" + std::to_string(k));
+        fs::copy(pristine, evicted_copy, fs::copy_options::recursive);
+        evict_from_page_cache(evicted_copy);
+        out.evicted.push_back(run_on_fresh_engine(o, evicted_copy.string(), warm.requests[1], "restart, evicted"));
+    }
     out.cold = run_on_fresh_engine(o, "", warm.requests[1], "cold");
     return out;
 }
@@ -725,7 +908,8 @@ std::vector<SideTurn> run_side_session(const WarmSession& warm, const Workload& 
         int turn = static_cast<int>(i) + 1;
         if (i > 0) {
             settle(o);
-            auto side = side_request(w.side_fixture, make_query(eng.model(), titles, w.side_query_tokens), o.side_max_tokens);
+            auto side =
+                side_request(w.side_fixture, make_query(eng.model(), titles, w.side_query_tokens), o.side_max_tokens);
             t.side = run_job(eng, side, o);
             require_ok(*t.side, "side request " + std::to_string(turn));
             progress("side", turn, *t.side);
@@ -747,7 +931,9 @@ std::string fixed(double v, int digits = 1) {
     return s.str();
 }
 
-std::string percent(double v) { return fixed(100 * v, 2) + "%"; }
+std::string percent(double v) {
+    return fixed(100 * v, 2) + "%";
+}
 
 double median(std::vector<double> v) {
     if (v.empty()) return 0;
@@ -756,7 +942,9 @@ double median(std::vector<double> v) {
     return v.size() % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
 }
 
-const char* verdict(bool pass) { return pass ? "PASS" : "MISS"; }
+const char* verdict(bool pass) {
+    return pass ? "PASS" : "MISS";
+}
 
 struct Verdicts {
     double median_ratio = 0, median_ratio_with_render = 0;
@@ -776,8 +964,8 @@ Verdicts judge(const WarmSession& warm, const RestartResult& rs, const std::vect
     v.median_ratio_with_render = median(with_render);
     v.target1 = v.median_ratio <= 1.15;
     const double warm2 = warm.turns[1].run.ttft_ms;
-    v.restart_factor = rs.restart.ttft_ms / warm2;
-    v.restart_evicted_factor = rs.restart_evicted.ttft_ms / warm2;
+    v.restart_factor = median_run(rs.restarts).ttft_ms / warm2;
+    v.restart_evicted_factor = median_run(rs.evicted).ttft_ms / warm2;
     v.target2 = v.restart_factor <= 2.0;
     for (std::size_t i = 1; i < side.size(); ++i) v.min_cached = std::min(v.min_cached, side[i].main.cached_fraction());
     v.target3 = v.min_cached >= 0.99;
@@ -799,57 +987,81 @@ void report_header(std::ostream& out, const ReportContext& c) {
         << "- machine: " << online_cpus() << " CPUs (nproc), " << cpu_model() << "; load average before "
         << c.load_before << ", after " << c.load_after << "\n"
         << "- model: " << o.model << " (" << c.model_description << ")\n"
-        << "- engine: " << o.threads << " threads, n_ctx " << o.ctx << ", " << o.slots << " slots, n_batch "
-        << o.batch << ", flash attention " << (o.flash_attn ? "on" : "off") << ", cache RAM " << o.cache_ram_mb
+        << "- engine: " << o.threads << " threads, n_ctx " << o.ctx << ", " << o.slots << " slots, n_batch " << o.batch
+        << ", flash attention " << (o.flash_attn ? "on" : "off") << ", cache RAM " << o.cache_ram_mb
         << " MB, disk tier in a temp folder\n"
-        << "- prompt: capture-first.json (" << c.workload.first.fixture_tokens << " tokens as captured, billing line removed) + "
-        << c.workload.first.filler_items << " filler words in the main system block = "
-        << c.workload.first.tokens << " tokens (tools+system prefix " << c.stable_prefix << "); " << o.turns
-        << " turns, ~" << o.query_tokens << "-token queries, replies <= " << o.reply_tokens
-        << " tokens (greedy), seed " << o.seed << "\n\n";
+        << "- prompt: capture-first.json (" << c.workload.first.fixture_tokens
+        << " tokens as captured, billing line removed) + " << c.workload.first.filler_items
+        << " filler words in the main system block = " << c.workload.first.tokens << " tokens (tools+system prefix "
+        << c.stable_prefix << "); " << o.turns << " turns, ~" << o.query_tokens
+        << "-token queries, replies <= " << o.reply_tokens << " tokens (greedy), seed " << o.seed << "\n\n";
 }
 
 void report_target1(std::ostream& out, const WarmSession& warm, const Verdicts& v) {
     out << "## Target 1: follow-up TTFT <= 1.15 x physical limit\n\n"
         << "TTFT: submit -> first content block event. Limit: raw llama.cpp prefill of the new tokens at that "
            "depth + one decode step. Render: render + tokenize before submit (not in TTFT).\n\n"
-        << "| turn | prompt | depth | new (ideal) | reused (tier) | render ms | submit->start ms | TTFT ms | limit ms "
-           "| ratio | ratio incl. render |\n|---|---|---|---|---|---|---|---|---|---|---|\n";
+        << "| turn | prompt | depth | new (ideal) | reused (tier) | render ms | submit->start ms | TTFT ms | raw "
+           "prefill "
+           "ms | limit ms | ratio | ratio incl. render | tokens at 1st event | ms/token after | others' CPU % "
+           "(engine / raw) |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n";
     for (const auto& t : warm.turns) {
         const auto& r = t.run;
         out << "| " << t.turn << " | " << r.prompt.size() << " | " << t.depth << " | " << t.ideal_new() << " | "
             << r.reused << " (" << engine::to_string(r.reused_from) << ") | " << fixed(r.render_ms) << " | "
             << fixed(r.start_ms) << " | " << fixed(r.ttft_ms) << (r.ttft_fallback ? "*" : "") << " | "
-            << fixed(t.limit_ms) << " | " << fixed(t.ratio(), 2) << " | " << fixed(t.ratio_with_render(), 2) << " |\n";
+            << fixed(t.prefill_ms) << " | " << fixed(t.limit_ms) << " | " << fixed(t.ratio(), 2) << " | "
+            << fixed(t.ratio_with_render(), 2) << " | " << r.first_event_tokens << " | " << fixed(r.ms_per_token())
+            << " | " << fixed(r.others_cpu, 0) << " / " << fixed(t.raw_others_cpu, 0) << " |\n";
     }
+    bool fallback = false;
+    for (std::size_t i = 1; i < warm.turns.size(); ++i) fallback = fallback || warm.turns[i].run.ttft_fallback;
+    if (fallback)
+        out << "\n\\* No content block before the message ended (the output parser held the model's output back, "
+               "e.g. as a possible tool call): TTFT is the first event after message_start, so the ratio measures "
+               "generation, not the cache.\n";
+    const auto& rc = warm.last_render;
     out << "\nMedian ratio, turns 2.." << warm.turns.size() << ": **" << fixed(v.median_ratio, 2) << "** (incl. render "
-        << fixed(v.median_ratio_with_render, 2) << ") -> **" << verdict(v.target1) << "**\n\n";
+        << fixed(v.median_ratio_with_render, 2) << ") -> **" << verdict(v.target1) << "**\n\n"
+        << "Render of the last turn (" << rc.tokens << " tokens, median of 5): " << fixed(rc.render_ms)
+        << " ms, of which tokenizing its text " << fixed(rc.tokenize_ms) << " ms.\n\n";
 }
 
 void report_target2(std::ostream& out, const WarmSession& warm, const RestartResult& rs, const Verdicts& v) {
     const double warm2 = warm.turns[1].run.ttft_ms;
-    auto row = [&](const std::string& name, const JobRun& r) {
+    auto samples = [](const std::vector<JobRun>& runs) {
+        std::string out;
+        for (const auto& r : runs) out += (out.empty() ? "" : ", ") + fixed(r.ttft_ms);
+        return out;
+    };
+    auto row = [&](const std::string& name, const JobRun& r, const std::string& all) {
         out << "| " << name << " | " << r.prompt.size() << " | " << r.reused << " (" << engine::to_string(r.reused_from)
             << ") | " << r.new_tokens() << " | " << fixed(r.render_ms) << " | " << fixed(r.start_ms) << " | "
-            << fixed(r.ttft_ms) << " | " << fixed(r.ttft_ms / warm2, 2) << " |\n";
+            << fixed(r.ttft_ms) << " | " << all << " | " << fixed(r.ttft_ms / warm2, 2) << " | "
+            << fixed(r.others_cpu, 0) << " |\n";
     };
     out << "## Target 2: first turn after a restart <= 2 x warm follow-up\n\n"
-        << "| turn 2 on | prompt | reused (tier) | computed | render ms | submit->start ms | TTFT ms | x warm |\n"
-        << "|---|---|---|---|---|---|---|---|\n";
-    row("warm session", warm.turns[1].run);
-    row("restarted engine (disk tier)", rs.restart);
-    row("restarted engine, files evicted from page cache (reference)", rs.restart_evicted);
-    row("engine without cache (cold, reference)", rs.cold);
-    bool same = rs.first_turn.output == warm.turns[0].run.output && rs.cold.output == warm.turns[1].run.output &&
-                rs.restart.output == warm.turns[1].run.output;
+        << "Restarted engines: the median of " << rs.restarts.size() << ", each on a fresh copy of the cache folder "
+        << "turn 1's engine left at shutdown.\n\n"
+        << "| turn 2 on | prompt | reused (tier) | computed | render ms | submit->start ms | TTFT ms | all TTFT "
+           "samples ms | x warm | others' CPU % |\n|---|---|---|---|---|---|---|---|---|---|\n";
+    row("warm session", warm.turns[1].run, fixed(warm.turns[1].run.ttft_ms));
+    row("restarted engine (disk tier)", median_run(rs.restarts), samples(rs.restarts));
+    row("restarted engine, files evicted from page cache (reference)", median_run(rs.evicted), samples(rs.evicted));
+    row("engine without cache (cold, reference)", rs.cold, fixed(rs.cold.ttft_ms));
+    bool same = rs.first_turn.output == warm.turns[0].run.output && rs.cold.output == warm.turns[1].run.output;
+    for (const auto& r : rs.restarts) same = same && r.output == warm.turns[1].run.output;
     out << "\nRestart: **" << fixed(v.restart_factor, 2) << " x** warm -> **" << verdict(v.target2)
-        << "**. Greedy outputs identical with and without cache: " << (same ? "yes" : "NO") << "\n\n";
+        << "**. Greedy outputs identical with and without cache: " << (same ? "yes" : "NO") << ". Disk tier after "
+        << "the first engine's shutdown: " << rs.disk_files << " files, " << fixed(rs.disk_bytes / 1048576.0)
+        << " MiB; reading and verifying the largest (" << fixed(rs.largest_file_bytes / 1048576.0) << " MiB) takes "
+        << fixed(rs.read_verify_ms) << " ms with the file in the page cache.\n\n";
 }
 
 void report_target3(std::ostream& out, const std::vector<SideTurn>& side, const WarmSession& warm, const Verdicts& v) {
     out << "## Target 3: main turns keep >= 99% cached with a side request between turns\n\n"
         << "| turn | main prompt | reused (tier) | cached fraction | main TTFT ms | side prompt | side reused | "
-           "side TTFT ms |\n|---|---|---|---|---|---|---|---|\n";
+           "side TTFT ms | others' CPU % (main) |\n|---|---|---|---|---|---|---|---|---|\n";
     bool same = true;
     for (std::size_t i = 0; i < side.size(); ++i) {
         const auto& m = side[i].main;
@@ -858,42 +1070,63 @@ void report_target3(std::ostream& out, const std::vector<SideTurn>& side, const 
             << engine::to_string(m.reused_from) << ") | " << percent(m.cached_fraction()) << " | " << fixed(m.ttft_ms)
             << " | ";
         if (side[i].side)
-            out << side[i].side->prompt.size() << " | " << side[i].side->reused << " | " << fixed(side[i].side->ttft_ms);
+            out << side[i].side->prompt.size() << " | " << side[i].side->reused << " | "
+                << fixed(side[i].side->ttft_ms);
         else
             out << "- | - | -";
-        out << " |\n";
+        out << " | " << fixed(m.others_cpu, 0) << " |\n";
     }
     out << "\nLowest cached fraction, turns 2.." << side.size() << ": **" << percent(v.min_cached) << "** -> **"
         << verdict(v.target3) << "**. Main outputs identical to the warm session: " << (same ? "yes" : "NO") << "\n\n";
 }
 
-void report_summary(std::ostream& out, const Verdicts& v) {
+// Other processes' share of the machine over every timed phase: were the figures disturbed?
+std::string contention(const WarmSession& warm, const RestartResult& rs, const std::vector<SideTurn>& side) {
+    std::vector<double> all;
+    for (const auto& t : warm.turns) {
+        all.push_back(t.run.others_cpu);
+        all.push_back(t.raw_others_cpu);
+    }
+    for (const auto& r : rs.restarts) all.push_back(r.others_cpu);
+    for (const auto& r : rs.evicted) all.push_back(r.others_cpu);
+    all.push_back(rs.cold.others_cpu);
+    for (const auto& t : side) all.push_back(t.main.others_cpu);
+    return "Other processes used " + fixed(median(all), 0) + "% of the machine on median during the timed phases (max " +
+           fixed(*std::max_element(all.begin(), all.end()), 0) + "%).";
+}
+
+void report_summary(std::ostream& out, const Verdicts& v, const std::string& contention_note) {
     out << "## Summary\n\n| target | measured | goal | result |\n|---|---|---|---|\n"
         << "| 1. follow-up TTFT / physical limit (median, turns 2..N) | " << fixed(v.median_ratio, 2) << " | <= 1.15 | "
         << verdict(v.target1) << " |\n"
         << "| 2. restart TTFT / warm follow-up TTFT | " << fixed(v.restart_factor, 2) << " | <= 2 | "
         << verdict(v.target2) << " |\n"
         << "| 3. lowest cached fraction with side requests | " << percent(v.min_cached) << " | >= 99% | "
-        << verdict(v.target3) << " |\n";
+        << verdict(v.target3) << " |\n\n"
+        << contention_note << "\n";
 }
 
 void csv_row(std::ostream& out, const std::string& scenario, int turn, const std::string& kind, const JobRun& r,
-             std::optional<std::size_t> depth = {}, double limit_ms = 0) {
+             std::optional<std::size_t> depth = {}, double limit_ms = 0, double prefill_ms = 0,
+             std::optional<double> raw_others_cpu = {}) {
     out << scenario << "," << turn << "," << kind << "," << r.prompt.size() << ","
         << (depth ? std::to_string(*depth) : "") << "," << r.reused << "," << engine::to_string(r.reused_from) << ","
         << r.new_tokens() << "," << fixed(r.render_ms, 3) << "," << fixed(r.start_ms, 3) << "," << fixed(r.ttft_ms, 3)
-        << "," << (r.ttft_fallback ? 1 : 0) << "," << (limit_ms > 0 ? fixed(limit_ms, 3) : "") << ","
-        << (limit_ms > 0 ? fixed(r.ttft_ms / limit_ms, 4) : "") << "," << fixed(r.total_ms, 3) << ","
-        << r.output.size() << "," << fixed(r.cached_fraction(), 5) << "\n";
+        << "," << (r.ttft_fallback ? 1 : 0) << "," << (prefill_ms > 0 ? fixed(prefill_ms, 3) : "") << ","
+        << (limit_ms > 0 ? fixed(limit_ms, 3) : "") << "," << (limit_ms > 0 ? fixed(r.ttft_ms / limit_ms, 4) : "")
+        << "," << fixed(r.total_ms, 3) << "," << r.output.size() << "," << fixed(r.cached_fraction(), 5) << ","
+        << r.first_event_tokens << "," << fixed(r.ms_per_token(), 3) << "," << fixed(r.others_cpu, 1)
+        << "," << (raw_others_cpu ? fixed(*raw_others_cpu, 1) : "") << "\n";
 }
 
 void write_csv(std::ostream& out, const WarmSession& warm, const RestartResult& rs, const std::vector<SideTurn>& side) {
     out << "scenario,turn,kind,prompt_tokens,depth,reused_tokens,reused_from,computed_tokens,render_ms,start_ms,"
-           "ttft_ms,ttft_fallback,limit_ms,ratio,total_ms,output_tokens,cached_fraction\n";
-    for (const auto& t : warm.turns) csv_row(out, "warm", t.turn, "main", t.run, t.depth, t.limit_ms);
+           "ttft_ms,ttft_fallback,raw_prefill_ms,limit_ms,ratio,total_ms,output_tokens,cached_fraction,"
+           "first_event_tokens,ms_per_token,others_cpu_pct,raw_others_cpu_pct\n";
+    for (const auto& t : warm.turns) csv_row(out, "warm", t.turn, "main", t.run, t.depth, t.limit_ms, t.prefill_ms, t.raw_others_cpu);
     csv_row(out, "restart", 1, "main", rs.first_turn);
-    csv_row(out, "restart", 2, "main", rs.restart);
-    csv_row(out, "restart_evicted", 2, "main", rs.restart_evicted);
+    for (const auto& r : rs.restarts) csv_row(out, "restart", 2, "main", r);
+    for (const auto& r : rs.evicted) csv_row(out, "restart_evicted", 2, "main", r);
     csv_row(out, "cold", 2, "main", rs.cold);
     for (std::size_t i = 0; i < side.size(); ++i) {
         if (side[i].side) csv_row(out, "side_session", static_cast<int>(i) + 1, "side", *side[i].side);
@@ -916,7 +1149,10 @@ fs::path make_temp_root() {
 
 int run_bench(BenchOptions o) {
     if (o.threads <= 0) o.threads = online_cpus();
+    spdlog::set_default_logger(spdlog::stderr_color_mt("bench"));  // stdout is for the report
     spdlog::set_level(o.verbose ? spdlog::level::info : spdlog::level::warn);
+    // llama.cpp's common library warns on every unparsable random-model output; keep errors only.
+    if (!o.verbose) common_log_set_verbosity_thold(LOG_LEVEL_ERROR);
     std::string load_before = load_average();
     fs::path tmp = make_temp_root();
 
@@ -945,7 +1181,7 @@ int run_bench(BenchOptions o) {
     report_target1(report, warm, v);
     report_target2(report, warm, restart, v);
     report_target3(report, side, warm, v);
-    report_summary(report, v);
+    report_summary(report, v, contention(warm, restart, side));
     std::cout << report.str();
 
     std::ostringstream csv;

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
 
 #include "engine/output_parser.hpp"
 #include "engine/text_stream.hpp"
@@ -88,8 +89,15 @@ Engine::Engine(EngineOptions opt) : opt_(std::move(opt)) {
 
     if (opt_.cache.model_fingerprint.empty()) opt_.cache.model_fingerprint = model_->fingerprint();
     // One folder per model, so two models sharing a cache folder never remove each other's files.
-    if (!opt_.cache.disk_dir.empty()) opt_.cache.disk_dir += "/" + opt_.cache.model_fingerprint;
+    if (!opt_.cache.disk_dir.empty()) {
+        std::error_code ec;
+        if (std::filesystem::create_directories(opt_.cache.disk_dir, ec))
+            std::filesystem::permissions(opt_.cache.disk_dir, std::filesystem::perms::owner_all,
+                                         std::filesystem::perm_options::replace, ec);
+        opt_.cache.disk_dir += "/" + opt_.cache.model_fingerprint;
+    }
     cache_ = std::make_unique<PromptCache>(opt_.cache);
+    stats_.cache = cache_->stats();
     for (int i = 0; i < opt_.n_slots; ++i) {
         auto s = std::make_unique<Slot>();
         s->seq = i;
@@ -216,9 +224,11 @@ void Engine::snapshot(Slot& s, Priority prio) {
     state.resize(got);
     uint64_t id = cache_->put(s.tokens, std::move(state), prio);
     if (prio == Priority::stable_prefix) cache_->persist(id);
+    auto cs = cache_->stats();
     {
         std::lock_guard lock(mu_);
         ++stats_.snapshots_taken;
+        stats_.cache = cs;
     }
     spdlog::debug("snapshot of {} tokens ({} MiB) in {:.0f} ms", s.tokens.size(), got >> 20,
                   std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
@@ -230,21 +240,30 @@ bool Engine::restore(Slot& s, uint64_t snapshot_id, std::size_t keep) {
     auto* mem = llama_get_memory(ctx_);
     llama_memory_seq_rm(mem, s.seq, -1, -1);
     s.tokens.clear();
-    if (llama_state_seq_set_data(ctx_, loaded->state.data(), loaded->state.size(), s.seq) == 0) {
-        spdlog::warn("could not restore a snapshot of {} tokens into sequence {}", loaded->tokens.size(), s.seq);
+    cache_->drop_live(s.seq);
+    // Not enough free cells: move idle sequences to the RAM tier until it fits.
+    while (llama_state_seq_set_data(ctx_, loaded->state.data(), loaded->state.size(), s.seq) == 0) {
         llama_memory_seq_rm(mem, s.seq, -1, -1);
-        cache_->drop_live(s.seq);
-        return false;
+        Slot* victim = pick_victim(&s, true);
+        if (!victim) {
+            spdlog::warn("could not restore a snapshot of {} tokens into sequence {}", loaded->tokens.size(), s.seq);
+            return false;
+        }
+        spdlog::info("making room for a restored prefix: moving idle sequence {} ({} tokens) to the RAM tier",
+                     victim->seq, victim->tokens.size());
+        snapshot(*victim, Priority::normal);
+        truncate(*victim, 0);
     }
     s.tokens = std::move(loaded->tokens);
     truncate(s, keep);
     return true;
 }
 
-Engine::Slot* Engine::pick_victim(const Slot* except) {
+Engine::Slot* Engine::pick_victim(const Slot* except, bool holding_tokens) {
     Slot* victim = nullptr;
     for (auto& s : slots_) {
         if (s.get() == except || s->job) continue;
+        if (holding_tokens && s->tokens.empty()) continue;
         if (!victim || s->last_used < victim->last_used) victim = s.get();
     }
     return victim;
@@ -461,8 +480,8 @@ void Engine::step() {
     llama_batch_free(batch);
     if (rc == 1) {
         // No room in the KV cache: move an idle sequence to the RAM tier and try again next step.
-        Slot* victim = pick_victim(nullptr);
-        if (victim && !victim->tokens.empty()) {
+        Slot* victim = pick_victim(nullptr, true);
+        if (victim) {
             spdlog::info("KV cache full: moving idle sequence {} ({} tokens) to the RAM tier", victim->seq,
                          victim->tokens.size());
             snapshot(*victim, Priority::normal);

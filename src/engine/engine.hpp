@@ -105,7 +105,8 @@ private:
     void snapshot(Slot& s, Priority prio);
     bool restore(Slot& s, uint64_t snapshot_id, std::size_t keep);
     void truncate(Slot& s, std::size_t n);
-    Slot* pick_victim(const Slot* except);
+    // The least recently used idle sequence (optionally only one that holds tokens), or null.
+    Slot* pick_victim(const Slot* except, bool holding_tokens = false);
     void on_token(Slot& s, Token t);
 
     EngineOptions opt_;

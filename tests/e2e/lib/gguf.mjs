@@ -24,7 +24,7 @@ export function readTensorTable(file) {
     const u64 = () => { const v = Number(head.readBigUInt64LE(p)); p += 8; return v; };
     const str = () => { const n = u64(); const s = head.toString('utf8', p, p + n); p += n; return s; };
     const skipValue = (type) => {
-      if (type === TYPE_STRING) { p += u64(); return; }
+      if (type === TYPE_STRING) { const n = u64(); p += n; return; }
       if (type === TYPE_ARRAY) {
         const et = u32();
         const n = u64();
@@ -68,8 +68,10 @@ export function readTensorTable(file) {
 // `base` in dimension 0, and <|im_end|>'s gets `eos`. With the output projection tied to
 // token_embd (anyclaude-make-model's qwen2), the final hidden state is dominated by that shared
 // component, so <|im_end|>'s logit is ~(eos - base) * h0 above every other token's: about
-// e^(that) / (e^(that) + vocab) per step. Defaults give roughly a one-in-three chance per token.
-export function makeModelStopEarly(file, { eosToken = 151645, base = 1.0, eos = 2.3 } = {}) {
+// e^(that) / (e^(that) + vocab) per step. The defaults give about one chance in twenty per token
+// (measured on the tiny shape: 19 tokens per answer on average, 1 in 150 answers empty, none past
+// 120 tokens in 150; eos 2.3 gives 9 tokens on average but 1 answer in 8 empty).
+export function makeModelStopEarly(file, { eosToken = 151645, base = 1.0, eos = 2.2 } = {}) {
   const { tensors } = readTensorTable(file);
   const emb = tensors.get('token_embd.weight');
   if (!emb) throw new Error('gguf: no token_embd.weight');

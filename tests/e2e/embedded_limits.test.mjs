@@ -1,0 +1,171 @@
+// The embedded engine at its limits: a client that goes away mid-generation or mid-prefill frees its
+// sequence at once (/health engine.cancelled) and the gateway keeps serving; a prompt longer than
+// --ctx-size is a 400 invalid_request_error naming both numbers; two long conversations that do
+// not fit in the KV cells together still both get answered (the idle one moves to the RAM tier).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import Anthropic from '@anthropic-ai/sdk';
+import { client } from './lib/sdk.mjs';
+import { scratchDir, removeDir, sleep, waitFor } from './lib/procs.mjs';
+import {
+  makeTinyModel, startEmbedded, engineStats, statsDelta, admissions, fixture, countTokens, promptTotal,
+  followUp, sendTurn,
+} from './lib/embedded.mjs';
+
+const FEW = 8;
+
+let dir;
+let model;
+before(async () => {
+  dir = scratchDir('embedded-limits');
+  model = await makeTinyModel(dir);
+});
+after(() => removeDir(dir));
+
+async function withGateway(opts, fn) {
+  const gw = await startEmbedded({ model, cacheDir: path.join(dir, `kv-${Math.random().toString(36).slice(2)}`), ...opts });
+  try {
+    return await fn(gw, client(gw, { timeout: 60000 }));
+  } catch (err) {
+    err.message += `\n--- gateway log (tail) ---\n${gw.logs().slice(-4000)}`;
+    throw err;
+  } finally {
+    await gw.stop();
+  }
+}
+
+const clock = () => performance.now();
+
+// Polls /health until engine.cancelled reaches n; returns the milliseconds since `since`.
+async function cancelledWithin(gw, n, since, timeoutMs) {
+  await waitFor(async () => (await engineStats(gw)).cancelled >= n, timeoutMs, `/health engine.cancelled to reach ${n}`, 10);
+  return clock() - since;
+}
+
+// Waits until a counter stops moving (two reads `quietMs` apart agree); returns its value.
+async function settled(gw, key, quietMs = 300) {
+  let prev = (await engineStats(gw))[key];
+  for (let i = 0; i < 20; i++) {
+    await sleep(quietMs);
+    const cur = (await engineStats(gw))[key];
+    if (cur === prev) return cur;
+    prev = cur;
+  }
+  assert.fail(`/health engine.${key} keeps moving`);
+}
+
+test('client disconnects: mid-generation and mid-prefill; the sequence is freed at once and the gateway keeps serving', { timeout: 120000 }, async (t) => {
+  await withGateway({ ctxSize: 16384, maxTokensCap: 4000 }, async (gw, sdk) => {
+    // Mid-generation: a long answer (max_tokens 4000, random weights rarely stop), aborted after
+    // the first words.
+    const ctrl = new AbortController();
+    const stream = sdk.messages.stream({ model: 'claude-sonnet-5-5', max_tokens: 4000, messages: [{ role: 'user', content: 'Write a very long story.' }] }, { signal: ctrl.signal });
+    stream.on('error', () => {});
+    let deltas = 0;
+    stream.on('text', () => { deltas++; });
+    const done = stream.done().catch((e) => e);
+    await waitFor(() => deltas >= 5, 20000, 'the first words of the answer');
+    const before = await engineStats(gw);
+    assert.equal(before.cancelled, 0);
+    const t0 = clock();
+    ctrl.abort();
+    const err = await done;
+    assert.ok(err instanceof Error, 'the SDK saw its own abort');
+    const ms = await cancelledWithin(gw, 1, t0, 3000);
+    t.diagnostic(`mid-generation: engine.cancelled = 1 ${ms.toFixed(0)} ms after the abort`);
+    assert.ok(ms < 1000, `the engine noticed the disconnect ${ms.toFixed(0)} ms after the client aborted`);
+    const generated = await settled(gw, 'generated_tokens');
+    assert.ok(generated < 4000, `generation stopped (${generated} tokens generated in all)`);
+
+    // Mid-prefill: Claude Code's ~10k-token first turn, aborted once the first prefill batch is in.
+    const s0 = await engineStats(gw);
+    const body = fixture('capture-first.json');
+    const n = await countTokens(gw, body);
+    const ctrl2 = new AbortController();
+    const p = sdk.messages.create({ ...body, stream: true }, { signal: ctrl2.signal }).then(async (s) => { for await (const _ of s); }).catch((e) => e);
+    await waitFor(async () => (await engineStats(gw)).computed_tokens > s0.computed_tokens, 20000, 'the prefill to start', 5);
+    const t1 = clock();
+    ctrl2.abort();
+    await p;
+    const ms2 = await cancelledWithin(gw, 2, t1, 3000);
+    const computed = (await settled(gw, 'computed_tokens')) - s0.computed_tokens;
+    t.diagnostic(`mid-prefill: engine.cancelled = 2 ${ms2.toFixed(0)} ms after the abort; ${computed} of ${n} prompt tokens computed`);
+    assert.ok(ms2 < 1000, `the engine noticed the disconnect ${ms2.toFixed(0)} ms after the client aborted`);
+    assert.ok(computed < n, `the prefill stopped early: ${computed} of ${n} tokens computed`);
+
+    // Still serving, and the half-computed prompt is not lost: its computed part is reused.
+    const r = await sendTurn(sdk, { model: 'claude-sonnet-5-5', max_tokens: 5, messages: [{ role: 'user', content: 'hi' }] }, { stream: true });
+    assert.equal(r.final.output_tokens, 5);
+    assert.equal(r.stopReason, 'max_tokens');
+    const whole = await sendTurn(sdk, { ...body, max_tokens: 3 }, { stream: false });
+    assert.equal(promptTotal(whole.final), n);
+    t.diagnostic(`the aborted prompt sent again: ${JSON.stringify(whole.final)}`);
+    assert.equal(whole.final.output_tokens, 3);
+    const d = statsDelta(before, await engineStats(gw));
+    t.diagnostic(`engine: ${JSON.stringify(d)}; admissions ${JSON.stringify(admissions(gw.logs()))}`);
+  });
+});
+
+test('a prompt longer than --ctx-size is a 400 invalid_request_error naming both numbers', { timeout: 60000 }, async () => {
+  await withGateway({ ctxSize: 2048, maxTokensCap: 16 }, async (gw, sdk) => {
+    const body = fixture('capture-first.json');
+    const n = await countTokens(gw, body);
+    assert.ok(n > 2048, `capture-first is ${n} tokens`);
+    for (const stream of [true, false]) {
+      let err;
+      try {
+        await sendTurn(sdk, body, { stream });
+      } catch (e) { err = e; }
+      assert.ok(err instanceof Anthropic.BadRequestError, `stream ${stream}: expected a 400, got ${err?.status} ${err?.message ?? 'success'}`);
+      assert.equal(err.status, 400);
+      assert.equal(err.error?.type, 'error');
+      assert.equal(err.error?.error?.type, 'invalid_request_error');
+      const message = err.error?.error?.message ?? '';
+      const m = message.match(/prompt is too long: (\d+) tokens > (\d+) maximum/);
+      assert.ok(m, `stream ${stream}: message "${message}"`);
+      assert.equal(Number(m[1]), n, `the prompt's size is count_tokens' (${message})`);
+      assert.ok(Number(m[2]) <= 2048 && Number(m[2]) >= 2048 - 16, `the maximum is about --ctx-size 2048 (${message})`);
+    }
+    // A prompt that fits still works.
+    const r = await sendTurn(sdk, { model: 'claude-sonnet-5-5', max_tokens: 4, messages: [{ role: 'user', content: 'hi' }] }, { stream: true });
+    assert.equal(r.final.output_tokens, 4);
+    const s = await engineStats(gw);
+    assert.equal(s.requests, 1, `rejected prompts never reach the engine: ${JSON.stringify(s)}`);
+  });
+});
+
+// Claude Code's first turn with a different system prompt: another conversation of the same size
+// that shares only the first few tokens.
+function otherConversation() {
+  const body = fixture('capture-first.json');
+  body.system = body.system.map((b, i) => (i === 0 ? b : { ...b, text: `Other agent. ${b.text.split(' ').reverse().join(' ')}` }));
+  return body;
+}
+
+test('two long conversations that do not fit in the KV cells together are both answered; the idle one moves to the RAM tier', { timeout: 120000 }, async (t) => {
+  // 16384 cells, 4 sequences: one ~9.8k-token conversation fits, two do not.
+  await withGateway({ ctxSize: 16384, maxTokensCap: 16 }, async (gw, sdk) => {
+    const a1 = fixture('capture-first.json');
+    const b1 = otherConversation();
+    const na = await countTokens(gw, a1);
+    const nb = await countTokens(gw, b1);
+    assert.ok(na + nb > 16384, `the two conversations (${na} + ${nb} tokens) do not fit together`);
+
+    const ra = await sendTurn(sdk, a1, { stream: true });
+    assert.equal(promptTotal(ra.final), na);
+    const rb = await sendTurn(sdk, b1, { stream: true });
+    assert.equal(promptTotal(rb.final), nb);
+    assert.ok(rb.final.cache_read_input_tokens < 64, `conversation B shares only a few tokens with A: ${JSON.stringify(rb.final)}`);
+
+    // A's follow-up finds its prefix in RAM.
+    const a2 = followUp(a1, ra.text, 'block parser sigma, back to the first conversation.');
+    const n2 = await countTokens(gw, a2);
+    const r2 = await sendTurn(sdk, a2, { stream: true });
+    const s = await engineStats(gw);
+    t.diagnostic(`A2 usage ${JSON.stringify(r2.final)}; engine ${JSON.stringify(s)}; admissions ${JSON.stringify(admissions(gw.logs()))}`);
+    assert.equal(promptTotal(r2.final), n2);
+    assert.ok(r2.final.cache_read_input_tokens >= na - FEW, `A's follow-up reads A's first turn (${na} tokens): ${JSON.stringify(r2.final)}`);
+    assert.ok(s.reused_from.ram >= 1, `/health engine.reused_from: ${JSON.stringify(s.reused_from)}`);
+  });
+});

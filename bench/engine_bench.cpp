@@ -74,7 +74,7 @@ struct BenchOptions {
     int slots = 4;
     bool flash_attn = false;
     int cache_ram_mb = 4096;
-    int settle_ms = 300;  // pause between phases (OpenMP workers spin ~200 ms after work)
+    int settle_ms = 300;      // pause between phases (OpenMP workers spin ~200 ms after work)
     int restart_repeats = 3;  // restarted engines measured (median reported)
     bool verbose = false;
     std::string command_line;
@@ -1091,7 +1091,8 @@ std::string contention(const WarmSession& warm, const RestartResult& rs, const s
     for (const auto& r : rs.evicted) all.push_back(r.others_cpu);
     all.push_back(rs.cold.others_cpu);
     for (const auto& t : side) all.push_back(t.main.others_cpu);
-    return "Other processes used " + fixed(median(all), 0) + "% of the machine on median during the timed phases (max " +
+    return "Other processes used " + fixed(median(all), 0) +
+           "% of the machine on median during the timed phases (max " +
            fixed(*std::max_element(all.begin(), all.end()), 0) + "%).";
 }
 
@@ -1115,15 +1116,16 @@ void csv_row(std::ostream& out, const std::string& scenario, int turn, const std
         << "," << (r.ttft_fallback ? 1 : 0) << "," << (prefill_ms > 0 ? fixed(prefill_ms, 3) : "") << ","
         << (limit_ms > 0 ? fixed(limit_ms, 3) : "") << "," << (limit_ms > 0 ? fixed(r.ttft_ms / limit_ms, 4) : "")
         << "," << fixed(r.total_ms, 3) << "," << r.output.size() << "," << fixed(r.cached_fraction(), 5) << ","
-        << r.first_event_tokens << "," << fixed(r.ms_per_token(), 3) << "," << fixed(r.others_cpu, 1)
-        << "," << (raw_others_cpu ? fixed(*raw_others_cpu, 1) : "") << "\n";
+        << r.first_event_tokens << "," << fixed(r.ms_per_token(), 3) << "," << fixed(r.others_cpu, 1) << ","
+        << (raw_others_cpu ? fixed(*raw_others_cpu, 1) : "") << "\n";
 }
 
 void write_csv(std::ostream& out, const WarmSession& warm, const RestartResult& rs, const std::vector<SideTurn>& side) {
     out << "scenario,turn,kind,prompt_tokens,depth,reused_tokens,reused_from,computed_tokens,render_ms,start_ms,"
            "ttft_ms,ttft_fallback,raw_prefill_ms,limit_ms,ratio,total_ms,output_tokens,cached_fraction,"
            "first_event_tokens,ms_per_token,others_cpu_pct,raw_others_cpu_pct\n";
-    for (const auto& t : warm.turns) csv_row(out, "warm", t.turn, "main", t.run, t.depth, t.limit_ms, t.prefill_ms, t.raw_others_cpu);
+    for (const auto& t : warm.turns)
+        csv_row(out, "warm", t.turn, "main", t.run, t.depth, t.limit_ms, t.prefill_ms, t.raw_others_cpu);
     csv_row(out, "restart", 1, "main", rs.first_turn);
     for (const auto& r : rs.restarts) csv_row(out, "restart", 2, "main", r);
     for (const auto& r : rs.evicted) csv_row(out, "restart_evicted", 2, "main", r);
@@ -1140,12 +1142,18 @@ void save(const fs::path& path, const std::string& text) {
     if (!f) throw std::runtime_error("cannot write " + path.string());
 }
 
-fs::path make_temp_root() {
-    fs::path root = fs::temp_directory_path() / ("anyclaude-engine-bench-" + std::to_string(::getpid()));
-    fs::remove_all(root);
-    fs::create_directories(root);
-    return root;
-}
+// The run's scratch folder (cache folders of every engine), removed however the run ends.
+struct TempRoot {
+    fs::path path = fs::temp_directory_path() / ("anyclaude-engine-bench-" + std::to_string(::getpid()));
+    TempRoot() {
+        fs::remove_all(path);
+        fs::create_directories(path);
+    }
+    ~TempRoot() {
+        std::error_code ec;
+        fs::remove_all(path, ec);
+    }
+};
 
 int run_bench(BenchOptions o) {
     if (o.threads <= 0) o.threads = online_cpus();
@@ -1154,7 +1162,8 @@ int run_bench(BenchOptions o) {
     // llama.cpp's common library warns on every unparsable random-model output; keep errors only.
     if (!o.verbose) common_log_set_verbosity_thold(LOG_LEVEL_ERROR);
     std::string load_before = load_average();
-    fs::path tmp = make_temp_root();
+    TempRoot scratch;
+    const fs::path& tmp = scratch.path;
 
     std::optional<Workload> workload;
     WarmSession warm;
@@ -1172,7 +1181,6 @@ int run_bench(BenchOptions o) {
     }
     RestartResult restart = run_restart(warm, o, tmp);
     std::vector<SideTurn> side = run_side_session(warm, *workload, o, tmp);
-    fs::remove_all(tmp);
 
     Verdicts v = judge(warm, restart, side);
     ReportContext ctx{o, description, load_before, load_average(), *workload, stable_prefix};

@@ -124,6 +124,7 @@ struct ChatRenderer::Impl {
     common_chat_templates_ptr templates;
     bool late_system = false;
     bool thinking_supported = false;
+    std::unique_ptr<PromptTokenizer> tokenizer;  // reuses a recent prompt's tokens
 
     ir::Result<RenderedPrompt> render(const ir::Request& req) const;
 
@@ -173,12 +174,14 @@ ir::Result<RenderedPrompt> ChatRenderer::Impl::render(const ir::Request& req) co
     }
     const llama_vocab* vocab = llama_model_get_vocab(model);
     out.text = std::move(params.prompt);
+    PromptTokenizer::Result tokenized;
     try {
-        out.tokens = tokenize_prompt(vocab, out.text);
+        tokenized = tokenizer->tokenize(out.text);
     } catch (const std::exception& e) {
         return ir::ApiError::api(e.what());
     }
-    TokenOffsets offsets(vocab, out.tokens);
+    out.tokens = std::move(tokenized.tokens);
+    TokenOffsets offsets(std::move(tokenized.ends));
     if (offsets.text_bytes() != out.text.size()) {
         spdlog::debug("chat_render: token pieces cover {} bytes of a {}-byte prompt; positions are approximate",
                       offsets.text_bytes(), out.text.size());
@@ -192,6 +195,7 @@ ir::Result<RenderedPrompt> ChatRenderer::Impl::render(const ir::Request& req) co
 ChatRenderer::ChatRenderer(const llama_model* model, const std::string& template_override)
     : impl_(std::make_unique<Impl>()) {
     impl_->model = model;
+    impl_->tokenizer = std::make_unique<PromptTokenizer>(llama_model_get_vocab(model));
     try {
         impl_->templates = common_chat_templates_init(model, template_override);
     } catch (const std::exception& e) {

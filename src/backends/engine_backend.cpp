@@ -3,6 +3,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "backends/message_id.hpp"
+
 #include "common/json.hpp"
 
 #include <deque>
@@ -13,14 +15,6 @@
 namespace anyclaude::backends {
 
 namespace {
-
-std::string new_message_id() {
-    static thread_local std::mt19937_64 rng{std::random_device{}()};
-    static const char* digits = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
-    std::string id = "msg_";
-    for (int i = 0; i < 24; ++i) id.push_back(digits[rng() % 62]);
-    return id;
-}
 
 // Events from the engine thread to the request's coroutine on the I/O thread.
 struct EventChannel : std::enable_shared_from_this<EventChannel> {

@@ -3,6 +3,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "backends/message_id.hpp"
+
 #include <random>
 
 #include "common/json.hpp"
@@ -35,14 +37,6 @@ UpstreamConfig upstream_defaults(const std::string& mode) {
 }
 
 namespace {
-
-std::string new_message_id() {
-    static thread_local std::mt19937_64 rng{std::random_device{}()};
-    static const char* digits = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
-    std::string id = "msg_";
-    for (int i = 0; i < 24; ++i) id.push_back(digits[rng() % 62]);
-    return id;
-}
 
 bool rejects_late_system(const ir::ApiError& e) {
     return e.message.find("System message must be at the beginning") != std::string::npos ||

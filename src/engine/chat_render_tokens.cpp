@@ -21,23 +21,6 @@ std::size_t piece_length(const llama_vocab* vocab, Token t) {
 
 }  // namespace
 
-Tokens tokenize_prompt(const llama_vocab* vocab, const std::string& text) {
-    const bool add_bos = llama_vocab_get_add_bos(vocab);
-    Tokens tokens(text.size() + 2);
-    auto run = [&] {
-        return llama_tokenize(vocab, text.data(), static_cast<int32_t>(text.size()), tokens.data(),
-                              static_cast<int32_t>(tokens.size()), add_bos, /*parse_special=*/true);
-    };
-    int32_t n = run();
-    if (n < 0) {
-        tokens.resize(static_cast<std::size_t>(-n));
-        n = run();
-    }
-    if (n < 0) throw std::runtime_error("tokenizing the prompt failed");
-    tokens.resize(static_cast<std::size_t>(n));
-    return tokens;
-}
-
 namespace {
 constexpr std::size_t kRecentPrompts = 8;
 
@@ -57,6 +40,10 @@ Tokens tokenize_part(const llama_vocab* vocab, const char* text, std::size_t siz
     return tokens;
 }
 }  // namespace
+
+Tokens tokenize_prompt(const llama_vocab* vocab, const std::string& text) {
+    return tokenize_part(vocab, text.data(), text.size(), llama_vocab_get_add_bos(vocab));
+}
 
 PromptTokenizer::Result PromptTokenizer::tokenize(const std::string& text) {
     Result out;

@@ -1,0 +1,179 @@
+// Report of the session benchmark: per-scenario session totals, the no-cache reference and
+// speedups, the issue's targets (PASS/MISS with figures), one per-turn table per scenario, and a
+// CSV with one row per request. Writes report.md, requests.csv and summary.json into the results
+// folder and returns what the charts need.
+import fs from 'node:fs';
+import path from 'node:path';
+import { SCENARIOS } from './scenarios.mjs';
+import { promptTokens } from './client.mjs';
+
+const f0 = (x) => (x === null || x === undefined || Number.isNaN(x) ? '-' : x.toFixed(0));
+const f1 = (x) => (x === null || x === undefined || Number.isNaN(x) ? '-' : x.toFixed(1));
+const f2 = (x) => (x === null || x === undefined || Number.isNaN(x) ? '-' : x.toFixed(2));
+const s1 = (ms) => (ms === null || ms === undefined ? '-' : (ms / 1000).toFixed(1));
+const median = (xs) => { const a = [...xs].sort((x, y) => x - y); const m = a.length >> 1; return a.length ? (a.length % 2 ? a[m] : (a[m - 1] + a[m]) / 2) : null; };
+
+// The no-cache time of every main and side request: the whole prompt computed from scratch
+// (the measured cold prefill of the chain's turn 1 plus the measured prefills of each later
+// turn's new tokens at its depth: the same computation, done in pieces) and max_tokens decode
+// steps at the measured per-step time.
+function noCacheTimes(trace, limit, steps) {
+  const lim = (D, N) => limit.memo.get(`${D}+${N}`);
+  const cold = new Map();   // body -> cold prefill ms
+  for (const k of ['A', 'B', 'T']) {
+    let acc = null;
+    trace[k].forEach((body, i) => {
+      const P = trace.tokens.get(body);
+      const D = i === 0 ? 0 : trace.tokens.get(trace[k][i - 1]);
+      const l = lim(D, P - D);
+      acc = l && (i === 0 || acc !== null) ? (i === 0 ? 0 : acc) + l.prefillMs : null;
+      if (acc !== null) cold.set(body, acc);
+    });
+  }
+  for (const body of trace.sides) { const l = lim(0, trace.tokens.get(body)); if (l) cold.set(body, l.prefillMs); }
+  const out = new Map();
+  for (const st of steps) {
+    const l = lim(st.D, st.N);
+    const c = cold.get(st.body);
+    if (l && c !== undefined) out.set(st.body, c + st.body.max_tokens * l.decodeMs);
+  }
+  return out;
+}
+
+export function writeReport(outDir, { info, trace, rows, events, limit }) {
+  const targets = [...new Set(rows.map((r) => r.target))];
+  const scenarios = [...new Set(rows.map((r) => r.scenario))];
+  const lim = (r) => limit.memo.get(`${r.D}+${r.N}`);
+
+  // Steps per scenario (one per step index), with the body for the no-cache lookup.
+  const stepsOf = (s) => {
+    const m = new Map();
+    for (const r of rows.filter((x) => x.scenario === s)) if (!m.has(r.step)) m.set(r.step, r);
+    return [...m.values()];
+  };
+  const bodies = new Map();
+  for (const k of ['A', 'B', 'T']) trace[k].forEach((b, i) => bodies.set(`${k}${i + 1}`, b));
+  trace.sides.forEach((b, i) => bodies.set(`side${i + 1}`, b));
+  const allSteps = scenarios.flatMap((s) => stepsOf(s).map((r) => ({ ...r, body: bodies.get(r.label) })));
+  const noCache = noCacheTimes(trace, limit, allSteps);
+  const row = (s, step, t) => rows.find((r) => r.scenario === s && r.step === step && r.target === t);
+
+  // Session totals and speedups.
+  const totals = {};
+  for (const s of scenarios) {
+    const steps = stepsOf(s);
+    const nc = steps.reduce((a, r) => a + (noCache.get(bodies.get(r.label)) ?? NaN), 0);
+    totals[s] = { noCacheMs: nc, byTarget: {} };
+    for (const t of targets) {
+      const rs = steps.map((st) => row(s, st.step, t)).filter(Boolean);
+      const ms = rs.reduce((a, r) => a + r.totalMs, 0);
+      const errors = rs.filter((r) => r.error).length;
+      totals[s].byTarget[t] = { ms, speedup: nc / ms, errors };
+    }
+  }
+  const llamas = targets.filter((t) => t.startsWith('llama-'));
+  const bestLlama = llamas.length
+    ? llamas.reduce((b, t) => (scenarios.reduce((a, s) => a + totals[s].byTarget[t].ms, 0) < scenarios.reduce((a, s) => a + totals[s].byTarget[b].ms, 0) ? t : b))
+    : null;
+
+  // The issue's targets.
+  const checks = [];
+  const emb = targets.includes('embedded');
+  if (emb && bestLlama) {
+    for (const [s, bound] of [['plain', 1.0], ['side', 0.9], ['restart', 0.9], ['two', 0.9]]) {
+      if (!totals[s]) continue;
+      const e = totals[s].byTarget.embedded.ms;
+      const b = totals[s].byTarget[bestLlama].ms;
+      checks.push({ what: `${SCENARIOS[s].n}. ${s}: embedded session total / ${bestLlama}`, measured: `${f2(e / b)} (${s1(e)} s / ${s1(b)} s)`, goal: `<= ${bound.toFixed(1)}`, pass: e / b <= bound });
+    }
+  }
+  if (emb && totals.plain) {
+    const ratios = stepsOf('plain').filter((r) => r.turn > 1).map((st) => {
+      const r = row('plain', st.step, 'embedded');
+      return r && r.ttftMs !== null && lim(st) ? r.ttftMs / lim(st).limitMs : NaN;
+    }).filter((x) => !Number.isNaN(x));
+    const med = median(ratios);
+    checks.push({ what: 'follow-up TTFT / physical limit (embedded, plain, turns 2..N; median)', measured: `${f2(med)} (range ${f2(Math.min(...ratios))}-${f2(Math.max(...ratios))}; ${ratios.filter((x) => x > 1.15).length} of ${ratios.length} turns over 1.15)`, goal: '<= 1.15', pass: med <= 1.15 });
+  }
+  if (emb && totals.plain && totals.restart) {
+    const t2 = (s) => rows.find((r) => r.scenario === s && r.target === 'embedded' && r.chain === 'A' && r.turn === 2)?.ttftMs;
+    const a = t2('restart');
+    const b = t2('plain');
+    checks.push({ what: 'restart: turn 2 TTFT / plain session turn 2 TTFT (embedded)', measured: `${f2(a / b)} (${f1(a)} / ${f1(b)} ms)`, goal: '<= 2', pass: a / b <= 2 });
+  }
+
+  // Markdown.
+  const md = [];
+  const i = info;
+  md.push(`# Session benchmark, ${i.started}`, '');
+  md.push(`- machine: ${i.nproc} x ${i.cpu}; load before: ${i.machine.uptime.replace(/.*load average/, 'load average')}; after: ${i.machineAfter.uptime.replace(/.*load average/, 'load average')}`);
+  md.push(`- model: ${path.basename(i.model)} (${i.shape} shape, ${(i.modelBytes / 2 ** 20).toFixed(1)} MiB), ${i.threads} threads${i.gpuLayers !== null ? `, ${i.gpuLayers} GPU layers` : ', CPU only'}, flash attention ${i.flashAttn ? 'on' : 'off'} (embedded and limit)`);
+  md.push(`- trace: seed ${i.opts.seed}, turn 1 = ${trace.scale.tokens} tokens (target ${i.opts.promptTokens}), ${i.opts.turns} turns, ~${i.opts.queryTokens}-token queries, scripted ~${i.opts.replyTokens}-token replies, max_tokens ${i.opts.replyTokens} (side requests ${i.opts.sideMaxTokens}), ~${i.opts.toolResultTokens}-token tool results, temperature 0`);
+  md.push(`- command: \`${i.command}\` (${f0(i.wallS)} s wall)`);
+  md.push(`- limit: ${i.limitCommand.replace(/-m \S+/, '-m MODEL').replace(/--port \d+/, '--port P')}`);
+  md.push('');
+  if (checks.length) {
+    md.push('| target | measured | goal | result |', '|---|---|---|---|');
+    for (const c of checks) md.push(`| ${c.what} | ${c.measured} | ${c.goal} | ${c.pass ? 'PASS' : 'MISS'} |`);
+    md.push('');
+  }
+  md.push(`Session totals (s; sum of each request's time, first byte sent to end of stream; restarts not included) and speedup vs no cache:`, '');
+  md.push(`| scenario | no cache | ${targets.join(' | ')} |`, `|---|---|${targets.map(() => '---').join('|')}|`);
+  for (const s of scenarios) {
+    const c = targets.map((t) => { const x = totals[s].byTarget[t]; return `${s1(x.ms)} (${f1(x.speedup)}x)${x.errors ? ` ${x.errors} err` : ''}`; });
+    md.push(`| ${SCENARIOS[s].n}. ${s} | ${s1(totals[s].noCacheMs)} | ${c.join(' | ')} |`);
+  }
+  md.push('');
+  const restarts = events.filter((e) => e.what === 'restart');
+  if (restarts.length) md.push(`Restart (stop + start until healthy, ms): ${restarts.map((e) => `${e.target} ${f0(e.stopMs)} + ${f0(e.startMs)}`).join('; ')}`, '');
+
+  for (const s of scenarios) {
+    md.push(`## ${SCENARIOS[s].n}. ${SCENARIOS[s].title}`, '');
+    const load = events.find((e) => e.scenario === s && e.what === 'load');
+    if (load) md.push(`Load average ${load.before} before, ${load.after} after. Cells: TTFT ms / total ms (prompt tokens read from cache of the prompt tokens, as the server reports them).`, '');
+    md.push(`| step | prompt | depth | new | limit ms | no cache ms | ${targets.join(' | ')} |`, `|---|---|---|---|---|---|${targets.map(() => '---').join('|')}|`);
+    for (const st of stepsOf(s)) {
+      const l = lim(st);
+      const cells = targets.map((t) => {
+        const r = row(s, st.step, t);
+        if (!r) return '-';
+        const e = r.error ? ` **${r.complete ? 'err' : 'ERR'}**` : '';
+        return `${f1(r.ttftMs)} / ${f0(r.totalMs)} (${r.usage.cache_read_input_tokens ?? 0} of ${promptTokens(r.usage)})${e}`;
+      });
+      md.push(`| ${st.label} | ${st.prompt} | ${st.D} | ${st.N} | ${l ? f1(l.limitMs) : '-'} | ${f0(noCache.get(bodies.get(st.label)))} | ${cells.join(' | ')} |`);
+    }
+    md.push('');
+  }
+  const errs = rows.filter((r) => r.error);
+  if (errs.length) {
+    md.push('Errors (err: an error event or status, but the stream ended with message_stop; ERR: it did not):', '');
+    for (const r of errs.slice(0, 20)) md.push(`- ${r.scenario} ${r.label} ${r.target}: ${r.error}`);
+    md.push('');
+  }
+  md.push('Commands (first start of each target):', '');
+  const seen = new Set();
+  for (const e of events.filter((x) => x.what === 'start')) {
+    if (seen.has(e.target)) continue;
+    seen.add(e.target);
+    for (const c of e.commands) md.push(`- ${e.target}: \`${c.replace(/--port(-file)? \S+/g, '').replace(/--cache-dir \S+/, '--cache-dir TMP').replace(/-m \S+|--model \/\S+/, (m) => m.startsWith('-m') ? '-m MODEL' : '--model MODEL').replace(/\s+/g, ' ')}\``);
+  }
+  const markdown = `${md.join('\n')}\n`;
+  fs.writeFileSync(path.join(outDir, 'report.md'), markdown);
+
+  // CSV: one row per request.
+  const cols = ['scenario', 'step', 'label', 'kind', 'chain', 'turn', 'target', 'prompt', 'D', 'N', 'ttft_ms', 'total_ms',
+    'input_tokens', 'cache_read_input_tokens', 'cache_creation_input_tokens', 'output_tokens', 'stop_reason', 'complete', 'error',
+    'limit_ms', 'limit_prefill_ms', 'limit_decode_ms', 'no_cache_ms'];
+  const q = (v) => (v === null || v === undefined ? '' : /[",\n]/.test(String(v)) ? `"${String(v).replace(/"/g, '""')}"` : String(v));
+  const lines = [cols.join(',')];
+  for (const r of rows) {
+    const l = lim(r);
+    lines.push([r.scenario, r.step, r.label, r.kind, r.chain, r.turn, r.target, r.prompt, r.D, r.N, r.ttftMs?.toFixed(2), r.totalMs.toFixed(2),
+      r.usage.input_tokens, r.usage.cache_read_input_tokens, r.usage.cache_creation_input_tokens, r.usage.output_tokens, r.stopReason, r.complete, r.error,
+      l?.limitMs.toFixed(2), l?.prefillMs.toFixed(2), l?.decodeMs.toFixed(2), noCache.get(bodies.get(r.label))?.toFixed(2)].map(q).join(','));
+  }
+  fs.writeFileSync(path.join(outDir, 'requests.csv'), `${lines.join('\n')}\n`);
+  fs.writeFileSync(path.join(outDir, 'summary.json'), JSON.stringify({ info, scale: trace.scale, totals, bestLlama, checks, events }, null, 2));
+
+  return { markdown, targets, scenarios, stepsOf, row, lim, noCache, bodies, outDir };
+}

@@ -23,7 +23,9 @@ export async function writeCharts(outDir, report) {
     const png = path.join(outDir, `${base}.png`);
     fs.writeFileSync(dat, `${lines.join('\n')}\n`);
     const title = `Scenario ${SCENARIOS[s].n}: ${SCENARIOS[s].title} - TTFT per request`;
-    const expr = `datafile='${dat}'; outfile='${png}'; charttitle='${title}'; ncols=${3 + targets.length}`;
+    // The restart scenario marks where the servers were restarted (between turns 1 and 2).
+    const restartX = s === 'restart' ? 1.5 : 0;
+    const expr = `datafile='${dat}'; outfile='${png}'; charttitle='${title}'; ncols=${3 + targets.length}; restartx=${restartX}`;
     const r = await runProcess('gnuplot', ['-e', expr, path.join(path.dirname(new URL(import.meta.url).pathname), 'ttft.gp')], {}, 60000);
     if (r.code !== 0) console.error(`gnuplot failed for ${s} (${r.code}): ${r.stderr}`);
     else charts.push(png);

@@ -68,7 +68,8 @@ export function writeReport(outDir, { info, trace, rows, events, limit }) {
       const rs = steps.map((st) => row(s, st.step, t)).filter(Boolean);
       const ms = rs.reduce((a, r) => a + r.totalMs, 0);
       const errors = rs.filter((r) => r.error).length;
-      totals[s].byTarget[t] = { ms, speedup: nc / ms, errors };
+      const mainMs = rs.filter((r) => r.kind === 'main').reduce((a, r) => a + r.totalMs, 0);
+      totals[s].byTarget[t] = { ms, mainMs, sideMs: ms - mainMs, speedup: nc / ms, errors };
     }
   }
   const llamas = targets.filter((t) => t.startsWith('llama-'));
@@ -85,15 +86,26 @@ export function writeReport(outDir, { info, trace, rows, events, limit }) {
       const e = totals[s].byTarget.embedded.ms;
       const b = totals[s].byTarget[bestLlama].ms;
       checks.push({ what: `${SCENARIOS[s].n}. ${s}: embedded session total / ${bestLlama}`, measured: `${f2(e / b)} (${s1(e)} s / ${s1(b)} s)`, goal: `<= ${bound.toFixed(1)}`, pass: e / b <= bound });
+      if (s === 'side') {
+        const em = totals[s].byTarget.embedded;
+        const bm = totals[s].byTarget[bestLlama];
+        checks.push({ what: '(2. side, main turns only / side requests only)', measured: `${f2(em.mainMs / bm.mainMs)} (${s1(em.mainMs)} s / ${s1(bm.mainMs)} s) / ${f2(em.sideMs / bm.sideMs)} (${s1(em.sideMs)} s / ${s1(bm.sideMs)} s)`, goal: 'info', pass: null });
+      }
     }
   }
+  // TTFT / limit of the embedded target's follow-ups (main turns 2..N) in a scenario.
+  const limitRatios = (s) => stepsOf(s).filter((st) => st.kind === 'main' && st.turn > 1).map((st) => {
+    const r = row(s, st.step, 'embedded');
+    return r && r.ttftMs !== null && lim(st) ? r.ttftMs / lim(st).limitMs : NaN;
+  }).filter((x) => !Number.isNaN(x));
+  const ratioText = (xs) => `${f2(median(xs))} (range ${f2(Math.min(...xs))}-${f2(Math.max(...xs))}; ${xs.filter((x) => x > 1.15).length} of ${xs.length} turns over 1.15)`;
   if (emb && totals.plain) {
-    const ratios = stepsOf('plain').filter((r) => r.turn > 1).map((st) => {
-      const r = row('plain', st.step, 'embedded');
-      return r && r.ttftMs !== null && lim(st) ? r.ttftMs / lim(st).limitMs : NaN;
-    }).filter((x) => !Number.isNaN(x));
-    const med = median(ratios);
-    checks.push({ what: 'follow-up TTFT / physical limit (embedded, plain, turns 2..N; median)', measured: `${f2(med)} (range ${f2(Math.min(...ratios))}-${f2(Math.max(...ratios))}; ${ratios.filter((x) => x > 1.15).length} of ${ratios.length} turns over 1.15)`, goal: '<= 1.15', pass: med <= 1.15 });
+    const ratios = limitRatios('plain');
+    checks.push({ what: 'follow-up TTFT / physical limit (embedded, plain, turns 2..N; median)', measured: ratioText(ratios), goal: '<= 1.15', pass: median(ratios) <= 1.15 });
+  }
+  for (const s of ['side', 'two', 'tools']) {
+    const ratios = emb && totals[s] ? limitRatios(s) : [];
+    if (ratios.length) checks.push({ what: `(${SCENARIOS[s].n}. ${s}: follow-up TTFT / physical limit, embedded, median)`, measured: ratioText(ratios), goal: 'info', pass: null });
   }
   if (emb && totals.plain && totals.restart) {
     const t2 = (s) => rows.find((r) => r.scenario === s && r.target === 'embedded' && r.chain === 'A' && r.turn === 2)?.ttftMs;
@@ -108,21 +120,23 @@ export function writeReport(outDir, { info, trace, rows, events, limit }) {
   md.push(`# Session benchmark, ${i.started}`, '');
   md.push(`- machine: ${i.nproc} x ${i.cpu}; load before: ${i.machine.uptime.replace(/.*load average/, 'load average')}; after: ${i.machineAfter.uptime.replace(/.*load average/, 'load average')}`);
   md.push(`- model: ${path.basename(i.model)} (${i.shape} shape, ${(i.modelBytes / 2 ** 20).toFixed(1)} MiB), ${i.threads} threads${i.gpuLayers !== null ? `, ${i.gpuLayers} GPU layers` : ', CPU only'}, flash attention ${i.flashAttn ? 'on' : 'off'} (embedded and limit)`);
-  md.push(`- trace: seed ${i.opts.seed}, turn 1 = ${trace.scale.tokens} tokens (target ${i.opts.promptTokens}), ${i.opts.turns} turns, ~${i.opts.queryTokens}-token queries, scripted ~${i.opts.replyTokens}-token replies, max_tokens ${i.opts.replyTokens} (side requests ${i.opts.sideMaxTokens}), ~${i.opts.toolResultTokens}-token tool results, temperature 0`);
+  md.push(`- trace: seed ${i.opts.seed}, turn 1 = ${trace.scale.tokens} tokens (target ${i.opts.promptTokens}), ${i.opts.turns} turns, ~${i.opts.queryTokens}-token queries, scripted ~${i.opts.replyTokens}-token replies, max_tokens ${i.opts.replyTokens} (side requests ${i.opts.sideMaxTokens}, json_schema output format ${i.opts.sideFormat === 'drop' ? 'dropped' : 'kept'}), ~${i.opts.toolResultTokens}-token tool results, temperature 0`);
   md.push(`- command: \`${i.command}\` (${f0(i.wallS)} s wall)`);
   md.push(`- limit: ${i.limitCommand.replace(/-m \S+/, '-m MODEL').replace(/--port \d+/, '--port P')}`);
   md.push('');
   if (checks.length) {
     md.push('| target | measured | goal | result |', '|---|---|---|---|');
-    for (const c of checks) md.push(`| ${c.what} | ${c.measured} | ${c.goal} | ${c.pass ? 'PASS' : 'MISS'} |`);
+    for (const c of checks) md.push(`| ${c.what} | ${c.measured} | ${c.goal} | ${c.pass === null ? '-' : c.pass ? 'PASS' : 'MISS'} |`);
     md.push('');
   }
   md.push(`Session totals (s; sum of each request's time, first byte sent to end of stream; restarts not included) and speedup vs no cache:`, '');
-  md.push(`| scenario | no cache | ${targets.join(' | ')} |`, `|---|---|${targets.map(() => '---').join('|')}|`);
+  md.push(`| scenario | others' CPU | no cache | ${targets.join(' | ')} |`, `|---|---|---|${targets.map(() => '---').join('|')}|`);
   for (const s of scenarios) {
     const c = targets.map((t) => { const x = totals[s].byTarget[t]; return `${s1(x.ms)} (${f1(x.speedup)}x)${x.errors ? ` ${x.errors} err` : ''}`; });
-    md.push(`| ${SCENARIOS[s].n}. ${s} | ${s1(totals[s].noCacheMs)} | ${c.join(' | ')} |`);
+    const load = events.find((e) => e.scenario === s && e.what === 'load');
+    md.push(`| ${SCENARIOS[s].n}. ${s} | ${load?.othersPct == null ? '-' : `${f0(load.othersPct)}%`} | ${s1(totals[s].noCacheMs)} | ${c.join(' | ')} |`);
   }
+  md.push('', "others' CPU: the share of the machine's CPUs used by processes other than the bench's own while the scenario ran (other people's work; absolute times grow with it).");
   md.push('');
   const restarts = events.filter((e) => e.what === 'restart');
   if (restarts.length) md.push(`Restart (stop + start until healthy, ms): ${restarts.map((e) => `${e.target} ${f0(e.stopMs)} + ${f0(e.startMs)}`).join('; ')}`, '');
@@ -130,7 +144,7 @@ export function writeReport(outDir, { info, trace, rows, events, limit }) {
   for (const s of scenarios) {
     md.push(`## ${SCENARIOS[s].n}. ${SCENARIOS[s].title}`, '');
     const load = events.find((e) => e.scenario === s && e.what === 'load');
-    if (load) md.push(`Load average ${load.before} before, ${load.after} after. Cells: TTFT ms / total ms (prompt tokens read from cache of the prompt tokens, as the server reports them).`, '');
+    if (load) md.push(`Load average ${load.before} before, ${load.after} after; other processes used ${load.othersPct == null ? '?' : f0(load.othersPct)}% of the CPUs. Cells: TTFT ms / total ms (prompt tokens read from cache of the prompt tokens, as the server reports them).`, '');
     md.push(`| step | prompt | depth | new | limit ms | no cache ms | ${targets.join(' | ')} |`, `|---|---|---|---|---|---|${targets.map(() => '---').join('|')}|`);
     for (const st of stepsOf(s)) {
       const l = lim(st);

@@ -22,6 +22,7 @@ import { sendMessage } from './client.mjs';
 import { startCounter } from './counter.mjs';
 import { writeReport } from './report.mjs';
 import { writeCharts } from './plot.mjs';
+import { machineCpu, processCpuMs, selfCpuMs, othersShare } from './machine.mjs';
 
 const { values: o } = parseArgs({
   options: {
@@ -33,8 +34,8 @@ const { values: o } = parseArgs({
     'gpu-layers': { type: 'string' },
     threads: { type: 'string', default: String(os.availableParallelism?.() ?? os.cpus().length) },
     'flash-attn': { type: 'string', default: 'on' },
-    'openai-backend': { type: 'string', default: 'best' },
-    'limit-repeats': { type: 'string', default: '3' },
+    'openai-backend': { type: 'string', default: 'gateway' },
+    'limit-repeats': { type: 'string', default: '5' },
     'ctx-size': { type: 'string', default: '65536' },
     'prompt-tokens': { type: 'string', default: '18500' },
     turns: { type: 'string', default: '10' },
@@ -42,6 +43,7 @@ const { values: o } = parseArgs({
     'reply-tokens': { type: 'string', default: '32' },
     'tool-result-tokens': { type: 'string', default: '300' },
     'side-max-tokens': { type: 'string', default: '24' },
+    'side-format': { type: 'string', default: 'keep' },
     seed: { type: 'string', default: '1' },
     scenarios: { type: 'string', default: Object.keys(SCENARIOS).join(',') },
     targets: { type: 'string', default: 'embedded,openai,llama:default,llama:best' },
@@ -109,6 +111,7 @@ async function runScenario(name, trace, env, limit, rows, events) {
   const targets = o.targets.split(',').map((s) => makeTarget(s.trim(), { ...env, logPrefix: `${name}-` }));
   const load0 = machine().loadavg;
   log(`scenario ${name}: ${steps.length} steps x ${targets.length} targets; load ${load0}`);
+  const cpu0 = { m: machineCpu(), self: selfCpuMs(), limit: processCpuMs(limit.proc.child.pid) };
   for (const t of targets) {
     await t.start();
     events.push({ scenario: name, target: t.name, what: 'start', commands: t.commands });
@@ -142,7 +145,12 @@ async function runScenario(name, trace, env, limit, rows, events) {
   } finally {
     for (const t of targets) await t.stop();
   }
-  events.push({ scenario: name, what: 'load', before: load0, after: machine().loadavg });
+  // Other people's share of the CPUs while the scenario ran: all busy time minus ours (the
+  // targets' processes, the limit server, this process).
+  const ours = targets.reduce((a, t) => a + t.cpuMs, 0) + (processCpuMs(limit.proc.child.pid) - cpu0.limit) + (selfCpuMs() - cpu0.self);
+  const others = othersShare(cpu0.m, machineCpu(), ours);
+  events.push({ scenario: name, what: 'load', before: load0, after: machine().loadavg, othersPct: others === null ? null : 100 * others });
+  log(`scenario ${name} done; other processes used ${others === null ? '?' : (100 * others).toFixed(0)}% of the CPUs`);
 }
 
 async function main() {
@@ -155,7 +163,9 @@ async function main() {
   const opts = {
     seed: num('seed'), promptTokens: num('prompt-tokens'), turns: num('turns'), queryTokens: num('query-tokens'),
     replyTokens: num('reply-tokens'), toolResultTokens: num('tool-result-tokens'), sideMaxTokens: num('side-max-tokens'),
+    sideFormat: o['side-format'],
   };
+  if (!['keep', 'drop'].includes(opts.sideFormat)) throw new Error('--side-format must be keep or drop');
   const env = {
     anyclaude: bin, llamaServer, model, threads: num('threads'), gpuLayers, ctxSize: num('ctx-size'),
     replyTokens: opts.replyTokens, flashAttn: o['flash-attn'] === 'on', openaiBackend: o['openai-backend'], logDir: path.join(outDir, 'logs'), scratchDir: scratch,
@@ -177,7 +187,7 @@ async function main() {
   try {
     trace = await buildTrace(loadFixtures(o.fixtures), opts, counter.count);
   } finally { await counter.stop(); }
-  log(`trace: turn 1 = ${trace.scale.tokens} tokens (fixture ${trace.scale.base} + ${trace.scale.systemWords} words), ${opts.turns} turns, ${trace.tokensPerWord?.toFixed?.(2) ?? trace.scale.tokensPerWord.toFixed(2)} tokens/word`);
+  log(`trace: turn 1 = ${trace.scale.tokens} tokens (fixture ${trace.scale.base} + ${trace.scale.systemWords} words), ${opts.turns} turns, ${trace.scale.tokensPerWord.toFixed(2)} tokens/word`);
   if (o['dump-trace']) {
     const lines = [];
     for (const k of ['A', 'B', 'T', 'sides']) trace[k].forEach((b, i) => lines.push(JSON.stringify({ chain: k, turn: i + 1, tokens: trace.tokens.get(b), body: b })));

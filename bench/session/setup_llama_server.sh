@@ -4,7 +4,8 @@
 # session benchmark's llama-server targets. No web UI (nothing is downloaded). Prints the
 # binary's path on stdout.
 #   bench/session/setup_llama_server.sh [--cuda] [--jobs N]
-# --cuda builds with -DGGML_CUDA=ON into build-server-cuda (needs nvcc). Environment: JOBS (2).
+# --cuda builds with -DGGML_CUDA=ON into build-server-cuda (needs nvcc; CUDA_ARCHITECTURES, default
+# native, or 90 when no GPU is visible). Environment: JOBS (2).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -23,9 +24,13 @@ src=$(scripts/fetch_llama.sh)
 dir=$src/../build-server
 extra=()
 if $cuda; then
-  command -v nvcc >/dev/null || [[ -x /usr/local/cuda/bin/nvcc ]] || { echo "--cuda: nvcc not found" >&2; exit 1; }
+  command -v nvcc >/dev/null || PATH=$PATH:/usr/local/cuda/bin
+  command -v nvcc >/dev/null || { echo "--cuda: nvcc not found" >&2; exit 1; }
   dir=$src/../build-server-cuda
-  extra=(-DGGML_CUDA=ON)
+  # "native" needs a visible GPU; without one (building ahead of time) CUDA_ARCHITECTURES or 90 (H100).
+  arch=${CUDA_ARCHITECTURES:-native}
+  if [[ -z ${CUDA_ARCHITECTURES:-} ]] && ! nvidia-smi -L >/dev/null 2>&1; then arch=90; fi
+  extra=(-DGGML_CUDA=ON -DCMAKE_CUDA_ARCHITECTURES="$arch")
 fi
 dir=$(realpath -m "$dir")
 

@@ -46,7 +46,8 @@ function followUp(req, assistantContent, userContent) {
 }
 
 export class TraceBuilder {
-  // opts: seed, promptTokens, turns, queryTokens, replyTokens, toolResultTokens, sideMaxTokens.
+  // opts: seed, promptTokens, turns, queryTokens, replyTokens, toolResultTokens, sideMaxTokens,
+  // sideFormat ('keep' the title request's json_schema output format, or 'drop' it).
   constructor(fixtures, opts, countTokens) {
     this.fx = fixtures;
     this.o = opts;
@@ -142,6 +143,7 @@ export class TraceBuilder {
     body.stream = true;
     body.system[0].text = billingLine(body.system[0].text, Filler.hex3(this.o.seed, `side/${text}`));
     body.messages[0].content[0].text = text;
+    if (this.o.sideFormat === 'drop') delete body.output_config.format;
     return body;
   }
 

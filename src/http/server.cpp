@@ -178,6 +178,17 @@ struct Server::State : std::enable_shared_from_this<Server::State> {
         stream.expires_after(limits.write_timeout);
         beast::error_code ec;
         co_await bhttp::async_write(stream, res, net::redirect_error(use_awaitable, ec));
+        if (ec) co_return;
+        // Lingering close: stop sending, then read and drop what the client still sends for a
+        // moment, so closing with unread input does not reset the connection (and lose the
+        // answer) before the client has read it.
+        stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+        stream.expires_after(std::chrono::milliseconds(500));
+        char sink[4096];
+        std::size_t drained = 0;
+        while (!ec && drained < (1u << 20)) {
+            drained += co_await stream.async_read_some(net::buffer(sink), net::redirect_error(use_awaitable, ec));
+        }
     }
 
     awaitable<void> session(tcp::socket sock) {

@@ -32,6 +32,14 @@ export class LimitMeter {
     this.inSlot0 = 0;   // length of the prefix of S that slot 0 holds
     this.fresh = 1;     // seed of the next unseen-ids sequence
     this.memo = new Map();
+    this.memos = new Map(); // scenario -> its measurements
+  }
+
+  // Measurements are kept per scenario and made beside the scenario's own requests, so that a
+  // slow or fast phase of the (shared) machine hits the targets and their limit alike.
+  beginScenario(name) {
+    this.memo = new Map();
+    this.memos.set(name, this.memo);
   }
 
   async start() {

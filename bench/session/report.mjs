@@ -17,8 +17,8 @@ const median = (xs) => { const a = [...xs].sort((x, y) => x - y); const m = a.le
 // (the measured cold prefill of the chain's turn 1 plus the measured prefills of each later
 // turn's new tokens at its depth: the same computation, done in pieces) and max_tokens decode
 // steps at the measured per-step time.
-function noCacheTimes(trace, limit, steps) {
-  const lim = (D, N) => limit.memo.get(`${D}+${N}`);
+function noCacheTimes(trace, memo, steps) {
+  const lim = (D, N) => memo.get(`${D}+${N}`);
   const cold = new Map();   // body -> cold prefill ms
   for (const k of ['A', 'B', 'T']) {
     let acc = null;
@@ -43,7 +43,9 @@ function noCacheTimes(trace, limit, steps) {
 export function writeReport(outDir, { info, trace, rows, events, limit }) {
   const targets = [...new Set(rows.map((r) => r.target))];
   const scenarios = [...new Set(rows.map((r) => r.scenario))];
-  const lim = (r) => limit.memo.get(`${r.D}+${r.N}`);
+  // Limits are measured in each scenario (beside its requests), so each scenario has its own.
+  const memoOf = (s) => limit.memos.get(s) ?? new Map();
+  const lim = (r) => memoOf(r.scenario).get(`${r.D}+${r.N}`);
 
   // Steps per scenario (one per step index), with the body for the no-cache lookup.
   const stepsOf = (s) => {
@@ -54,15 +56,15 @@ export function writeReport(outDir, { info, trace, rows, events, limit }) {
   const bodies = new Map();
   for (const k of ['A', 'B', 'T']) trace[k].forEach((b, i) => bodies.set(`${k}${i + 1}`, b));
   trace.sides.forEach((b, i) => bodies.set(`side${i + 1}`, b));
-  const allSteps = scenarios.flatMap((s) => stepsOf(s).map((r) => ({ ...r, body: bodies.get(r.label) })));
-  const noCache = noCacheTimes(trace, limit, allSteps);
+  const ncOf = new Map(scenarios.map((s) => [s, noCacheTimes(trace, memoOf(s), stepsOf(s).map((r) => ({ ...r, body: bodies.get(r.label) })))]));
+  const noCache = { get: (r) => ncOf.get(r.scenario)?.get(bodies.get(r.label)) };
   const row = (s, step, t) => rows.find((r) => r.scenario === s && r.step === step && r.target === t);
 
   // Session totals and speedups.
   const totals = {};
   for (const s of scenarios) {
     const steps = stepsOf(s);
-    const nc = steps.reduce((a, r) => a + (noCache.get(bodies.get(r.label)) ?? NaN), 0);
+    const nc = steps.reduce((a, r) => a + (noCache.get(r) ?? NaN), 0);
     totals[s] = { noCacheMs: nc, byTarget: {} };
     for (const t of targets) {
       const rs = steps.map((st) => row(s, st.step, t)).filter(Boolean);
@@ -154,7 +156,7 @@ export function writeReport(outDir, { info, trace, rows, events, limit }) {
         const e = r.error ? ` **${r.complete ? 'err' : 'ERR'}**` : '';
         return `${f1(r.ttftMs)} / ${f0(r.totalMs)} (${r.usage.cache_read_input_tokens ?? 0} of ${promptTokens(r.usage)})${e}`;
       });
-      md.push(`| ${st.label} | ${st.prompt} | ${st.D} | ${st.N} | ${l ? f1(l.limitMs) : '-'} | ${f0(noCache.get(bodies.get(st.label)))} | ${cells.join(' | ')} |`);
+      md.push(`| ${st.label} | ${st.prompt} | ${st.D} | ${st.N} | ${l ? f1(l.limitMs) : '-'} | ${f0(noCache.get(st))} | ${cells.join(' | ')} |`);
     }
     md.push('');
   }
@@ -184,7 +186,7 @@ export function writeReport(outDir, { info, trace, rows, events, limit }) {
     const l = lim(r);
     lines.push([r.scenario, r.step, r.label, r.kind, r.chain, r.turn, r.target, r.prompt, r.D, r.N, r.ttftMs?.toFixed(2), r.totalMs.toFixed(2),
       r.usage.input_tokens, r.usage.cache_read_input_tokens, r.usage.cache_creation_input_tokens, r.usage.output_tokens, r.stopReason, r.complete, r.error,
-      l?.limitMs.toFixed(2), l?.prefillMs.toFixed(2), l?.decodeMs.toFixed(2), noCache.get(bodies.get(r.label))?.toFixed(2)].map(q).join(','));
+      l?.limitMs.toFixed(2), l?.prefillMs.toFixed(2), l?.decodeMs.toFixed(2), noCache.get(r)?.toFixed(2)].map(q).join(','));
   }
   fs.writeFileSync(path.join(outDir, 'requests.csv'), `${lines.join('\n')}\n`);
   fs.writeFileSync(path.join(outDir, 'summary.json'), JSON.stringify({ info, scale: trace.scale, totals, bestLlama, checks, events }, null, 2));

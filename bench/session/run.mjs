@@ -66,6 +66,7 @@ const stamp = new Date().toISOString().replace(/[:.]/g, '-').replace(/-\d+Z$/, '
 const outDir = path.resolve(REPO, o['results-dir'], `session-${stamp}`);
 fs.mkdirSync(path.join(outDir, 'logs'), { recursive: true });
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'anyclaude-session-bench-'));
+process.on('exit', () => fs.rmSync(scratch, { recursive: true, force: true }));
 
 const machine = () => ({
   uptime: execFileSync('uptime', { encoding: 'utf8' }).trim(),
@@ -112,6 +113,7 @@ async function runScenario(name, trace, env, limit, rows, events) {
   const load0 = machine().loadavg;
   log(`scenario ${name}: ${steps.length} steps x ${targets.length} targets; load ${load0}`);
   const cpu0 = { m: machineCpu(), self: selfCpuMs(), limit: processCpuMs(limit.proc.child.pid) };
+  limit.beginScenario(name);
   for (const t of targets) {
     await t.start();
     events.push({ scenario: name, target: t.name, what: 'start', commands: t.commands });
@@ -203,7 +205,6 @@ async function main() {
     for (const s of o.scenarios.split(',').map((x) => x.trim())) await runScenario(s, trace, env, limit, rows, events);
   } finally {
     await limit.stop();
-    fs.rmSync(scratch, { recursive: true, force: true });
   }
   info.limitCommand = `llama-server ${limit.args.join(' ')}`;
   info.finished = new Date().toISOString();

@@ -21,6 +21,6 @@ set style line 4 lc rgb "#1f77b4" lw 2 pt 9 ps 0.9
 set style line 5 lc rgb "#2ca02c" lw 2 pt 11 ps 0.9
 set style line 6 lc rgb "#9467bd" lw 2 pt 13 ps 0.9
 set style line 7 lc rgb "#8c564b" lw 2 pt 15 ps 0.9
-if (restartx > 0) { set arrow from restartx, graph 0 to restartx, graph 1 nohead lc rgb "#888888" dt 3 lw 2; set label "server restart" at restartx, graph 0.95 offset 0.5,0 textcolor rgb "#555555" }
+if (restartx > 0) { set arrow from restartx, graph 0 to restartx, graph 1 nohead lc rgb "#888888" dt 3 lw 2; set label "server restart" at restartx, graph 0.55 offset 0.5,0 textcolor rgb "#555555" }
 plot datafile using 1:3:xtic(2) with lines ls 1 title columnheader(3), \
      for [i=4:ncols] datafile using 1:i with linespoints ls (i-2) title columnheader(i)

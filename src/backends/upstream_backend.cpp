@@ -55,6 +55,15 @@ struct UpstreamBackend::Attempt {
     std::optional<ir::ApiError> retryable;  // late-system rejection seen before any event
 };
 
+namespace {
+// message_start before the upstream reports usage: the prompt size is the estimate.
+ir::Event message_start(const UpstreamBackend::Attempt& at) {
+    ir::MessageStart start{new_message_id(), at.model, {}};
+    start.usage.input_tokens = at.estimate;
+    return start;
+}
+}  // namespace
+
 UpstreamBackend::UpstreamBackend(UpstreamConfig cfg) : cfg_(std::move(cfg)) {
     late_system_as_user_ = cfg_.mid_system == openai::MidSystem::as_user;
 }
@@ -133,9 +142,7 @@ awaitable<void> UpstreamBackend::keepalive(const ir::Request& req, EventSink& si
     timer.expires_after(cfg_.commit_grace);
     co_await timer.async_wait(use_awaitable);
     if (!sink.committed()) {
-        ir::MessageStart start{new_message_id(), at.model, {}};
-        start.usage.input_tokens = at.estimate;
-        co_await sink.emit(std::move(start));
+        co_await sink.emit(message_start(at));
     }
     for (;;) {
         timer.expires_after(at.first_token ? std::chrono::hours(24) : cfg_.ping_interval);
@@ -192,9 +199,7 @@ awaitable<void> UpstreamBackend::run(const ir::Request& req, EventSink& sink, At
         co_return;
     }
     if (!sink.committed()) {
-        ir::MessageStart start{new_message_id(), at.model, {}};
-        start.usage.input_tokens = at.estimate;
-        co_await sink.emit(std::move(start));
+        co_await sink.emit(message_start(at));
     }
     http::SseReader reader;
     std::vector<http::SseEvent> sse;

@@ -47,8 +47,9 @@ public:
 
     const UpstreamConfig& config() const { return cfg_; }
 
+    struct Attempt;  // one try at a request (defined in the .cpp)
+
 private:
-    struct Attempt;
     awaitable<void> run(const ir::Request& req, EventSink& sink, Attempt& at);
     awaitable<void> keepalive(const ir::Request& req, EventSink& sink, Attempt& at);
     awaitable<std::string> resolve_model(const ir::Request& req);

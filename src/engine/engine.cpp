@@ -52,6 +52,8 @@ struct Engine::Slot {
     std::size_t fed = 0;    // prompt tokens fed in this step
     ir::Usage usage;
     std::chrono::steady_clock::time_point prefill_started, last_progress;
+
+    bool in_batch() const { return fed > 0 || logit_index >= 0; }  // part of this step's batch
 };
 
 Engine::Engine(EngineOptions opt) : opt_(std::move(opt)) {
@@ -75,7 +77,7 @@ Engine::Engine(EngineOptions opt) : opt_(std::move(opt)) {
         if (self->stopping_) return true;
         bool any = false;
         for (auto& s : self->slots_) {
-            if (s->logit_index < 0 && s->fed == 0) continue;  // not in this step's batch
+            if (!s->in_batch()) continue;
             if (!s->job) continue;
             any = true;
             if (!s->job->cancelled) return false;
@@ -489,18 +491,18 @@ void Engine::step() {
             return;
         }
         for (auto& s : slots_)
-            if (s->job && (s->fed > 0 || s->logit_index >= 0))
+            if (s->job && s->in_batch())
                 fail(*s, "The KV cache is full (" + std::to_string(n_ctx_) + " cells shared by all requests).");
         return;
     }
     if (rc == 2) {  // aborted: every job in the batch was cancelled; drop what it half computed
         for (auto& s : slots_)
-            if (s->fed > 0 || s->logit_index >= 0) truncate(*s, s->tokens.size());
+            if (s->in_batch()) truncate(*s, s->tokens.size());
         return;
     }
     if (rc != 0) {
         for (auto& s : slots_)
-            if (s->job && (s->fed > 0 || s->logit_index >= 0)) fail(*s, "llama_decode failed (" + std::to_string(rc) + ")");
+            if (s->job && s->in_batch()) fail(*s, "llama_decode failed (" + std::to_string(rc) + ")");
         return;
     }
 

@@ -15,6 +15,9 @@ struct DecodeOptions {
     std::size_t max_json_depth = 64;       // deeper nesting is rejected
     std::size_t max_cache_breakpoints = 4;  // more cache_control blocks than this is an error
     bool require_max_tokens = true;         // /v1/messages requires it; count_tokens does not
+    // Larger max_tokens values are rejected (no model writes a million tokens in one answer);
+    // smaller ones are clamped to the backend's cap later, as Claude Code asks for 32k-64k.
+    int64_t max_tokens_limit = int64_t{1} << 20;
 };
 
 // POST /v1/messages body (text) -> Request. Malformed JSON is an invalid_request_error too.

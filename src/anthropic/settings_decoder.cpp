@@ -40,6 +40,9 @@ bool decode_max_tokens(DecodeContext& ctx, const bj::object& body, ir::Request& 
     if (!read_int(ctx, body, "max_tokens", kRoot, need, max_tokens)) return false;
     if (!max_tokens) return true;
     if (*max_tokens < 1) return ctx.fail(kRoot / "max_tokens", "Input should be greater than or equal to 1");
+    if (*max_tokens > ctx.opt.max_tokens_limit)
+        return ctx.fail(kRoot / "max_tokens",
+                        "Input should be less than or equal to " + std::to_string(ctx.opt.max_tokens_limit));
     out.max_tokens = *max_tokens;
     return true;
 }

@@ -39,7 +39,7 @@ const std::vector<std::string>& setting_names() {
     static const std::vector<std::string> names = {
         "host", "port", "mode", "backend-url", "backend-key", "model", "small-model", "api-key", "log-level",
         "log-file", "port-file", "mid-system", "strip-billing-header", "max-tokens-cap", "max-body-mb",
-        "max-concurrent-requests", "insecure-bind", "commit-grace-ms", "ping-interval-ms", "cache-ram-mb",
+        "max-concurrent-requests", "insecure-bind", "request-timeout-ms", "log-bodies", "commit-grace-ms", "ping-interval-ms", "cache-ram-mb",
         "cache-dir", "ctx-size", "parallel", "threads", "batch", "gpu-layers", "flash-attn", "chat-template-file"};
     return names;
 }
@@ -99,6 +99,14 @@ std::string apply_setting(Config& c, const std::string& name, const std::string&
         auto b = parse_bool(value);
         if (!b) return bad("true or false");
         c.insecure_bind = *b;
+    } else if (name == "log-bodies") {
+        auto b = parse_bool(value);
+        if (!b) return bad("true or false");
+        c.log_bodies = *b;
+    } else if (name == "request-timeout-ms") {
+        auto n = parse_int(value);
+        if (!n || *n < 10 || *n > 3'600'000) return bad("milliseconds, 10-3600000");
+        c.request_timeout_ms = *n;
     } else if (name == "commit-grace-ms" || name == "ping-interval-ms") {
         auto n = parse_int(value);
         if (!n || *n < 1 || *n > 3'600'000) return bad("milliseconds, 1-3600000");
@@ -196,6 +204,8 @@ std::string load_file_and_env(Config& c, const std::string& explicit_file) {
         {"ANYCLAUDE_MAX_BODY_MB", "max-body-mb"},
         {"ANYCLAUDE_MAX_CONCURRENT_REQUESTS", "max-concurrent-requests"},
         {"ANYCLAUDE_INSECURE_BIND", "insecure-bind"},
+        {"ANYCLAUDE_REQUEST_TIMEOUT_MS", "request-timeout-ms"},
+        {"ANYCLAUDE_LOG_BODIES", "log-bodies"},
         {"ANYCLAUDE_CACHE_RAM_MB", "cache-ram-mb"},
         {"ANYCLAUDE_CACHE_DIR", "cache-dir"},
         {"ANYCLAUDE_CTX_SIZE", "ctx-size"},

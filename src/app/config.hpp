@@ -28,6 +28,8 @@ struct Config {
     std::size_t max_body_bytes = 32u << 20;
     std::size_t max_concurrent_requests = 64;
     bool insecure_bind = false;  // allow a non-loopback bind without api_key
+    int64_t request_timeout_ms = 30000;  // a client must send a whole request within this (else 408)
+    bool log_bodies = false;     // log request bodies and upstream error texts (never API keys)
     int64_t commit_grace_ms = 2000;   // longest wait for the upstream's headers before message_start goes out
     int64_t ping_interval_ms = 10000;  // pings while waiting for the first token
     std::string config_file;     // where settings were read from ("" if none)

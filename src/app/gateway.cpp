@@ -146,7 +146,16 @@ awaitable<void> Gateway::list_models(const std::string& path, http::ResponseWrit
     co_await send_error(w, ir::ApiError::not_found("model: " + id));
 }
 
+void Gateway::log_body(const http::Request& req, const http::ResponseWriter& w) const {
+    // Bodies hold the user's code and conversation: logged only when asked (--log-bodies).
+    // Headers are never logged (x-api-key, authorization).
+    if (cfg_.log_bodies)
+        spdlog::info("{} {} from {}: {} bytes: {}", std::string(req.method_string()), std::string(req.target()),
+                     w.peer(), req.body().size(), req.body());
+}
+
 awaitable<void> Gateway::count_tokens(const http::Request& req, http::ResponseWriter& w) {
+    log_body(req, w);
     anthropic::DecodeOptions opt;
     opt.require_max_tokens = false;
     auto decoded = anthropic::decode_messages_request(req.body(), opt);
@@ -172,6 +181,7 @@ awaitable<void> Gateway::messages(const http::Request& req, http::ResponseWriter
         co_return;
     }
     InFlight in_flight(stats_.in_flight);
+    log_body(req, w);
     auto decoded = anthropic::decode_messages_request(req.body());
     if (!decoded) {
         co_await send_error(w, decoded.error());

@@ -35,6 +35,7 @@ private:
     awaitable<void> count_tokens(const http::Request& req, http::ResponseWriter& w);
     awaitable<void> list_models(const std::string& path, http::ResponseWriter& w);
     awaitable<void> health(http::ResponseWriter& w);
+    void log_body(const http::Request& req, const http::ResponseWriter& w) const;
     awaitable<void> send_error(http::ResponseWriter& w, const ir::ApiError& e);
     bool authorized(const http::Request& req) const;
 

@@ -40,6 +40,10 @@ void print_help() {
         "  --max-body-mb N                  ANYCLAUDE_MAX_BODY_MB (default 32)\n"
         "  --max-concurrent-requests N      ANYCLAUDE_MAX_CONCURRENT_REQUESTS (default 64)\n"
         "  --insecure-bind BOOL             allow a non-loopback --host without --api-key\n"
+        "  --request-timeout-ms N           ANYCLAUDE_REQUEST_TIMEOUT_MS: a client must send its whole\n"
+        "                                   request within N ms, else 408 (default 30000)\n"
+        "  --log-bodies BOOL                ANYCLAUDE_LOG_BODIES: log request bodies and upstream error\n"
+        "                                   texts (default false; API keys are never logged)\n"
         "  --config FILE                    ANYCLAUDE_CONFIG (default ~/.config/anyclaude/config.json):\n"
         "                                   a JSON object whose keys are the flag names above\n",
         ANYCLAUDE_VERSION);

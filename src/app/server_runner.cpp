@@ -92,6 +92,7 @@ std::shared_ptr<backends::Backend> make_backend(const Config& cfg, std::string* 
         uc.mid_system = openai::MidSystem::as_user;
     }
     uc.max_tokens_cap = cfg.max_tokens_cap;
+    uc.log_bodies = cfg.log_bodies;
     uc.commit_grace = std::chrono::milliseconds(cfg.commit_grace_ms);
     uc.ping_interval = std::chrono::milliseconds(cfg.ping_interval_ms);
     return std::make_shared<backends::UpstreamBackend>(std::move(uc));
@@ -113,6 +114,7 @@ namespace {
 std::unique_ptr<http::Server> make_server(net::io_context& ioc, const Config& cfg, std::shared_ptr<Gateway> gw) {
     http::ServerLimits limits;
     limits.max_body_bytes = cfg.max_body_bytes;
+    limits.read_timeout = std::chrono::milliseconds(cfg.request_timeout_ms);
     auto server = std::make_unique<http::Server>(
         ioc.get_executor(), limits,
         [gw](const http::Request& req, http::ResponseWriter& w) -> awaitable<void> { co_await gw->handle(req, w); });

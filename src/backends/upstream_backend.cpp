@@ -190,7 +190,12 @@ awaitable<void> UpstreamBackend::run(const ir::Request& req, EventSink& sink, At
     if (res->status() != 200) {
         auto text = co_await res->read_all(64 * 1024);
         auto err = openai::map_upstream_error(static_cast<int>(res->status()), text, cfg_.url.to_string());
-        spdlog::warn("upstream answered {}: {}", res->status(), err.message);
+        // Error texts can quote the request (pydantic-style validation errors in vLLM/SGLang
+        // echo the input), so they are logged only when asked; the client gets them either way.
+        if (cfg_.log_bodies)
+            spdlog::warn("upstream answered {} ({}): {}", res->status(), err.type, err.message);
+        else
+            spdlog::warn("upstream answered {} ({}); passed to the client", res->status(), err.type);
         if (rejects_late_system(err) && !sink.committed()) {
             at.retryable = err;
             co_return;

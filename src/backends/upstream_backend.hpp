@@ -31,6 +31,7 @@ struct UpstreamConfig {
     std::chrono::milliseconds commit_grace{2000};
     std::chrono::milliseconds ping_interval{10000};
     http::ClientTimeouts timeouts;
+    bool log_bodies = false;  // log upstream error texts (they may quote the request)
 };
 
 // Defaults for a mode: "lmstudio", "mlx-lm" or "openai".

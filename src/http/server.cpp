@@ -191,6 +191,15 @@ struct Server::State : std::enable_shared_from_this<Server::State> {
         }
     }
 
+    // The deadline for reading one request (see session); shared with its timer's handler, which
+    // may run after the read has finished.
+    struct ReadDeadline {
+        explicit ReadDeadline(net::any_io_executor ex) : timer(ex) {}
+        net::steady_timer timer;
+        bool armed = true;
+        bool fired = false;
+    };
+
     awaitable<void> session(tcp::socket sock) {
         auto self = shared_from_this();
         ++connections;
@@ -218,8 +227,29 @@ struct Server::State : std::enable_shared_from_this<Server::State> {
                 if (ec) break;  // closed, idle timeout, or reset
             }
             first = false;
-            stream.expires_after(limits.read_timeout);
+            // The rest of the request must arrive within the read timeout. A timer of our own
+            // cancels the read (the stream's own expiry would close the socket), so a slow sender
+            // still gets a 408 it can read.
+            stream.expires_never();
+            auto deadline = std::make_shared<ReadDeadline>(stream.get_executor());
+            deadline->timer.expires_after(limits.read_timeout);
+            deadline->timer.async_wait([deadline, &sock = stream.socket()](const beast::error_code& e) {
+                if (e || !deadline->armed) return;
+                deadline->fired = true;
+                beast::error_code ignore;
+                sock.cancel(ignore);
+            });
             co_await bhttp::async_read(stream, buffer, parser, net::redirect_error(use_awaitable, ec));
+            deadline->armed = false;
+            deadline->timer.cancel();
+            if (deadline->fired) {
+                spdlog::debug("request from a slow sender not complete after {} ms; answering 408",
+                              limits.read_timeout.count());
+                std::string why = "The request was not received in full within " +
+                                  std::to_string(limits.read_timeout.count()) + " ms.";
+                co_await reply_and_close(stream, bhttp::status::request_timeout, "timeout_error", why);
+                break;
+            }
             if (ec == bhttp::error::body_limit) {
                 co_await reply_and_close(stream, bhttp::status::payload_too_large, "request_too_large",
                                          "Request body exceeds the maximum allowed size.");
@@ -229,10 +259,6 @@ struct Server::State : std::enable_shared_from_this<Server::State> {
                 co_await reply_and_close(stream, bhttp::status::request_header_fields_too_large,
                                          "invalid_request_error", "Request headers are too large.");
                 break;
-            }
-            if (ec == beast::error::timeout) {
-                spdlog::debug("closing a connection that sent its request too slowly");
-                break;  // the timed-out stream is already closed
             }
             if (ec == bhttp::error::end_of_stream || ec == net::error::eof || ec == net::error::connection_reset)
                 break;

@@ -1,6 +1,7 @@
 // anyclaude's command line: `serve` runs the gateway, `claude` launches Claude Code against it.
 #include <spdlog/spdlog.h>
 
+#include <csignal>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -52,6 +53,10 @@ void print_help() {
 }  // namespace
 
 int main(int argc, char** argv) {
+    // A file-size limit (ulimit -f) reached while writing the disk tier must fail that write
+    // (EFBIG), not kill the server; a client gone mid-write must not either.
+    std::signal(SIGXFSZ, SIG_IGN);
+    std::signal(SIGPIPE, SIG_IGN);
     std::vector<std::string> args(argv + 1, argv + argc);
     std::string command;
     std::vector<std::pair<std::string, std::string>> flags;

@@ -180,21 +180,24 @@ int serve_forever(const Config& cfg) {
 
     net::signal_set signals(ioc, SIGINT, SIGTERM);
     net::steady_timer drain(ioc);
+    // Requests in flight get up to 30 s to finish after a signal, then the loop stops. (The
+    // deadline and the check live here, not in the signal handler: the timer calls the check
+    // after the handler has returned.)
+    std::chrono::steady_clock::time_point deadline;
+    std::function<void(const boost::system::error_code&)> check = [&](const boost::system::error_code&) {
+        if (gateway->stats().in_flight == 0 || std::chrono::steady_clock::now() > deadline) {
+            ioc.stop();
+            return;
+        }
+        drain.expires_after(std::chrono::milliseconds(50));
+        drain.async_wait(check);
+    };
     signals.async_wait([&](const boost::system::error_code& ec, int sig) {
         if (ec) return;
         spdlog::info("signal {}: no longer accepting; waiting for {} request(s) in flight", sig,
                      gateway->stats().in_flight.load());
         server->stop();
-        // Give requests in flight up to 30 s to finish, then stop.
-        auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-        std::function<void(const boost::system::error_code&)> check = [&](const boost::system::error_code&) {
-            if (gateway->stats().in_flight == 0 || std::chrono::steady_clock::now() > deadline) {
-                ioc.stop();
-                return;
-            }
-            drain.expires_after(std::chrono::milliseconds(50));
-            drain.async_wait(check);
-        };
+        deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
         check({});
     });
     ioc.run();

@@ -97,6 +97,7 @@ std::string EngineBackend::stats_json() const {
     w.key("disk_writes").value(static_cast<int64_t>(s.cache.disk_writes));
     w.key("disk_loads").value(static_cast<int64_t>(s.cache.disk_loads));
     w.key("disk_rejected").value(static_cast<int64_t>(s.cache.disk_rejected));
+    w.key("disk_write_failures").value(static_cast<int64_t>(s.cache.disk_write_failures));
     w.end_object();
     w.end_object();
     return out;

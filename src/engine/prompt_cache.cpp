@@ -243,6 +243,7 @@ bool PromptCache::Impl::write_to_disk(Snapshot& s) {
     auto written = write_snapshot_file(opt.disk_dir, s.file, opt.model_fingerprint, s.prio, s.tokens, s.state);
     if (!written) {
         spdlog::warn("prompt cache: snapshot of {} tokens not saved: {}", s.tokens.size(), written.error());
+        ++st.disk_write_failures;
         return false;
     }
     ++st.disk_writes;

@@ -48,6 +48,7 @@ struct CacheStats {
     std::size_t ram_bytes = 0, ram_snapshots = 0;
     std::size_t disk_bytes = 0, disk_files = 0;
     uint64_t disk_writes = 0, disk_loads = 0, disk_rejected = 0, ram_evictions = 0;
+    uint64_t disk_write_failures = 0;  // writes that failed (disk full, read-only, folder gone)
 };
 
 class PromptCache {

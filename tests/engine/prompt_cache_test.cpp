@@ -739,6 +739,7 @@ TEST_F(PromptCacheDisk, FailedWritesAreCountedAndNothingBreaks) {
     EXPECT_EQ(cache.find({1}).tier, Tier::ram);
     CacheStats st = cache.stats();
     EXPECT_EQ(st.disk_writes, 0u);
+    EXPECT_EQ(st.disk_write_failures, 3u);  // persist(a), persist_all, the eviction of {2}
     EXPECT_EQ(st.disk_files, 0u);
     EXPECT_EQ(st.ram_evictions, 1u);
     EXPECT_EQ(st.ram_snapshots, 1u);

@@ -29,11 +29,11 @@ export async function makeTinyModel(dir, { name = 'tiny.gguf', stopEarly = false
 
 // Starts `anyclaude serve --model <gguf>` (embedded mode) on a free loopback port. The disk tier
 // always goes to cacheDir (never the default ~/.cache/anyclaude/kv).
-export async function startEmbedded({ model, cacheDir, ctxSize = 16384, maxTokensCap = 16, parallel, args = [], env, startTimeoutMs = 30000 }) {
+export async function startEmbedded({ model, cacheDir, ctxSize = 16384, maxTokensCap = 16, parallel, args = [], env, wrap, startTimeoutMs = 30000 }) {
   assert.ok(cacheDir, 'startEmbedded needs a cacheDir');
   const a = ['--model', model, '--cache-dir', cacheDir, '--ctx-size', String(ctxSize), '--max-tokens-cap', String(maxTokensCap)];
   if (parallel !== undefined) a.push('--parallel', String(parallel));
-  return startGateway({ envOnly: true, args: [...a, ...args], env, startTimeoutMs });
+  return startGateway({ envOnly: true, args: [...a, ...args], env, wrap, startTimeoutMs });
 }
 
 export async function health(gw) {

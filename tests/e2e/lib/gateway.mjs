@@ -6,7 +6,8 @@ import { gatewayBin } from './paths.mjs';
 import { startProcess, scratchDir, removeDir, waitFor } from './procs.mjs';
 
 // opts: backendUrl, model, smallModel, apiKey, mode ('openai'), args (extra), env (extra),
-// envOnly (configure through env alone: no --mode/--backend-url/--model flags).
+// envOnly (configure through env alone: no --mode/--backend-url/--model flags), logLevel,
+// wrap (argv prefix the gateway runs under).
 export async function startGateway(opts) {
   const bin = gatewayBin();
   const dir = scratchDir('gw');
@@ -19,7 +20,9 @@ export async function startGateway(opts) {
   }
   args.push('--log-level', opts.logLevel ?? 'debug', ...(opts.args ?? []));
   const env = { PATH: process.env.PATH, HOME: dir, TMPDIR: dir, ...(opts.env ?? {}) };
-  const proc = startProcess(bin, args, { env, cwd: dir });
+  // wrap: a command that runs the gateway (e.g. nsenter into a mount namespace), argv prefix.
+  const [cmd, argv] = opts.wrap ? [opts.wrap[0], [...opts.wrap.slice(1), bin, ...args]] : [bin, args];
+  const proc = startProcess(cmd, argv, { env, cwd: dir });
   let port;
   try {
     port = await waitFor(async () => {
@@ -32,7 +35,7 @@ export async function startGateway(opts) {
   } catch (err) {
     await proc.stop();
     removeDir(dir);
-    throw new Error(`${err.message}\n${bin} ${args.join(' ')}\n${proc.output()}`);
+    throw new Error(`${err.message}\n${cmd} ${argv.join(' ')}\n${proc.output()}`);
   }
   return {
     port,

@@ -116,7 +116,11 @@ awaitable<ir::Result<engine::RenderedPrompt>> EngineBackend::render(const ir::Re
         [renderer, &req]() -> awaitable<std::optional<ir::Result<engine::RenderedPrompt>>> {
             co_return renderer->render(req);
         },
-        use_awaitable);
+        // Not cancellable: render() is one synchronous call, and forwarding the caller's
+        // cancellation into the pool races with the end of the spawned coroutine (the emit
+        // ran on the pool thread after its signal was freed: a crash when clients left
+        // mid-render, found by the soak benchmark). A cancelled caller waits the few ms.
+        net::bind_cancellation_slot(net::cancellation_slot(), use_awaitable));
     co_return std::move(*out);
 }
 

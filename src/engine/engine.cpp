@@ -63,8 +63,10 @@ Engine::Engine(EngineOptions opt) : opt_(std::move(opt)) {
     n_ctx_ = opt_.n_ctx > 0 ? opt_.n_ctx : std::min(model_->n_ctx_train(), 32768);
     auto cp = llama_context_default_params();
     cp.n_ctx = static_cast<uint32_t>(n_ctx_);
-    cp.n_batch = static_cast<uint32_t>(opt_.n_batch);
-    cp.n_ubatch = static_cast<uint32_t>(opt_.n_batch);
+    // One step holds a token for each decoding sequence plus up to n_batch prompt tokens (see
+    // step()); llama.cpp must accept all of them in one llama_decode.
+    cp.n_batch = static_cast<uint32_t>(opt_.n_batch + opt_.n_slots);
+    cp.n_ubatch = static_cast<uint32_t>(opt_.n_batch + opt_.n_slots);
     cp.n_seq_max = static_cast<uint32_t>(opt_.n_slots);
     cp.kv_unified = true;  // sequences share cells: a copied prefix costs nothing
     int threads = opt_.n_threads > 0 ? opt_.n_threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
@@ -459,7 +461,7 @@ void Engine::step() {
     for (auto& s : slots_) {
         if (!s->job || !s->prefilling) continue;
         const Tokens& prompt = s->job->prompt.tokens;
-        std::size_t room = static_cast<std::size_t>(opt_.n_batch + opt_.n_slots - n);
+        std::size_t room = static_cast<std::size_t>(opt_.n_batch + opt_.n_slots - n);  // <= cp.n_batch in all
         std::size_t end = prompt.size();
         if (!s->checkpoints.empty()) end = std::min(end, s->checkpoints.front().first);
         std::size_t k = std::min(room, end - s->prompt_pos);

@@ -99,7 +99,7 @@ struct PromptCache::Impl {
         if (!s.in_ram) return;
         st.ram_bytes -= s.state.size();
         --st.ram_snapshots;
-        s.state = {};
+        std::vector<uint8_t>().swap(s.state);  // `= {}` would keep the buffer allocated
         s.in_ram = false;
     }
     void note_file(Snapshot& s, std::size_t bytes, Priority prio) {

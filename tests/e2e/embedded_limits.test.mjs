@@ -169,3 +169,32 @@ test('two long conversations that do not fit in the KV cells together are both a
     assert.ok(s.reused_from.ram >= 1, `/health engine.reused_from: ${JSON.stringify(s.reused_from)}`);
   });
 });
+
+test('clients leaving while their prompts are still being rendered: the gateway survives every round and keeps serving', { timeout: 120000 }, async (t) => {
+  // Regression (found by the soak benchmark): cancelling a request whose prompt was being
+  // rendered on the render pool crashed the process.
+  await withGateway({ parallel: 2 }, async (gw, sdk) => {
+    const net = await import('node:net');
+    for (let round = 0; round < 16; round++) {
+      const sockets = [];
+      for (let i = 0; i < 8; i++) {
+        const req = { ...fixture('capture-first.json'), stream: true };
+        req.messages[0].content.at(-1).text = `question ${round}.${i}: ${Math.random()}`; // a new prompt each time
+        const body = JSON.stringify(req);
+        const s = net.connect(gw.port, '127.0.0.1');
+        s.on('error', () => {});
+        s.write(`POST /v1/messages HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n`);
+        s.write(body);
+        sockets.push(s);
+      }
+      await sleep(20 + (round % 6) * 6);
+      for (const s of sockets) s.destroy();
+      await sleep(30);
+      assert.equal(gw.proc.child.exitCode, null, `the gateway died in round ${round}\n${gw.logs().slice(-3000)}`);
+    }
+    const r = await sendTurn(sdk, { ...fixture('capture-side-1.json') }, { stream: true });
+    assert.equal(r.events.at(-1).type, 'message_stop');
+    await waitFor(async () => (await engineStats(gw)).cancelled >= 0 && (await (await fetch(`${gw.url}/health`)).json()).in_flight === 0,
+      30000, 'no request in flight', 50);
+  });
+});

@@ -25,16 +25,30 @@ namespace {
 
 std::string models_dir() { return ANYCLAUDE_LLAMA_MODELS_DIR; }
 
+// Vocab-only models and renderers, loaded once per test binary and freed at exit (renderers
+// first: they use the models).
+struct Loaded {
+    struct FreeModel {
+        void operator()(llama_model* m) const { llama_model_free(m); }
+    };
+    std::map<std::string, std::unique_ptr<llama_model, FreeModel>> models;
+    std::map<std::string, std::unique_ptr<ChatRenderer>> renderers;
+    ~Loaded() { renderers.clear(); }
+};
+Loaded& loaded() {
+    static Loaded l;
+    return l;
+}
+
 const llama_model* vocab_model(const std::string& vocab) {
-    static std::map<std::string, llama_model*> cache;
-    auto& m = cache[vocab];
+    auto& m = loaded().models[vocab];
     if (!m) {
         llama_backend_init();
         auto params = llama_model_default_params();
         params.vocab_only = true;
-        m = llama_model_load_from_file((models_dir() + "/ggml-vocab-" + vocab + ".gguf").c_str(), params);
+        m.reset(llama_model_load_from_file((models_dir() + "/ggml-vocab-" + vocab + ".gguf").c_str(), params));
     }
-    return m;
+    return m.get();
 }
 
 struct TemplateCase {
@@ -47,8 +61,7 @@ const TemplateCase qwen3_coder{"Qwen3-Coder.jinja", "qwen2"};
 const TemplateCase qwen35{"Qwen3.5-4B.jinja", "qwen35"};  // rejects late system messages
 
 const ChatRenderer& renderer(const TemplateCase& t) {
-    static std::map<std::string, std::unique_ptr<ChatRenderer>> cache;
-    auto& r = cache[t.name];
+    auto& r = loaded().renderers[t.name];
     if (!r) {
         const llama_model* model = vocab_model(t.vocab);
         if (!model) throw std::runtime_error("cannot load vocab " + std::string(t.vocab));

@@ -145,6 +145,24 @@ TEST(Engine, CancelledJobFreesItsSequenceQuickly) {
     EXPECT_TRUE(run_job(eng, conversation(kSystem, {"hi"}, 2)).ok());
 }
 
+TEST(Engine, LongPromptArrivingWhileOthersDecodeFitsOneDecodeCall) {
+    // Regression (found by the soak benchmark): a step holds one token per decoding sequence
+    // plus a full n_batch prompt chunk; llama.cpp aborted the process when that exceeded the
+    // context's batch size.
+    engine::Engine eng(tiny_engine_options(fresh_dir("kv"), 2));
+    auto decoding = start_job(eng, conversation(kSystem, {"write a long story"}, 200, 1.0));
+    for (int i = 0; i < 500 && eng.stats().generated_tokens < 2; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    ASSERT_GE(eng.stats().generated_tokens, 2u);
+    std::string big;
+    for (int i = 0; i < 150; ++i) big += "lorem ipsum dolor sit amet ";  // several n_batch chunks
+    auto r = run_job(eng, conversation(kSystem, {big}, 4));
+    ASSERT_TRUE(r.ok()) << r.error();
+    EXPECT_GT(r.job->prompt.tokens.size(), 2u * 256);
+    auto d = decoding.wait();
+    ASSERT_TRUE(d.ok()) << d.error();
+}
+
 TEST(Engine, PromptLongerThanTheContextIsRejectedWithBothNumbers) {
     auto opt = tiny_engine_options(fresh_dir("kv"));
     opt.n_ctx = 256;

@@ -134,6 +134,7 @@ RunningServer::RunningServer(const Config& cfg) {
     std::string why;
     auto backend = make_backend(cfg, &why);
     if (!backend) throw std::runtime_error(why);
+    backend_ = backend;
     gateway_ = std::make_shared<Gateway>(cfg, backend);
     server_ = make_server(ioc_, cfg, gateway_);
     server_->start();
@@ -152,6 +153,7 @@ void RunningServer::stop() {
     server_->stop();
     ioc_.stop();
     thread_.join();
+    backend_->stop();  // before ioc_ (and the coroutines it still holds) is destroyed
 }
 
 int serve_forever(const Config& cfg) {
@@ -201,6 +203,7 @@ int serve_forever(const Config& cfg) {
         check({});
     });
     ioc.run();
+    backend->stop();  // the engine's threads end before the loop they post to is destroyed
     spdlog::info("anyclaude stopped");
     return 0;
 }

@@ -29,6 +29,7 @@ public:
 
 private:
     net::io_context ioc_{1};
+    std::shared_ptr<backends::Backend> backend_;
     std::shared_ptr<Gateway> gateway_;
     std::unique_ptr<http::Server> server_;
     std::thread thread_;

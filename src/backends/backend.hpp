@@ -49,6 +49,10 @@ public:
 
     // Counters for /health as a JSON object text ("" when the backend has none).
     virtual std::string stats_json() const { return {}; }
+
+    // Ends background work that posts back to the I/O loop (threads of its own). Called once
+    // the loop has stopped and before it is destroyed; idempotent.
+    virtual void stop() {}
 };
 
 }  // namespace anyclaude::backends

@@ -7,6 +7,7 @@
 
 #include "common/json.hpp"
 
+#include <atomic>
 #include <deque>
 #include <filesystem>
 #include <mutex>
@@ -17,19 +18,30 @@ namespace anyclaude::backends {
 namespace {
 
 // Events from the engine thread to the request's coroutine on the I/O thread.
-struct EventChannel : std::enable_shared_from_this<EventChannel> {
-    explicit EventChannel(net::any_io_executor ex) : executor(ex), timer(ex) {}
-    net::any_io_executor executor;
+// Events from the engine thread to the request's coroutine. The engine side holds only the
+// Mailbox (a mutex and a queue); the timer the coroutine sleeps on lives in the Waiter, which
+// only the I/O thread ever touches or destroys (a job released on the engine thread used to
+// destroy the timer there, after the loop it belongs to had gone: found under UBSan).
+struct Waiter {
+    explicit Waiter(net::any_io_executor ex) : timer(ex) {}
     net::steady_timer timer;
+};
+
+struct Mailbox {
+    Mailbox(net::any_io_executor ex, std::weak_ptr<Waiter> w) : executor(std::move(ex)), waiter(std::move(w)) {}
+    net::any_io_executor executor;
+    std::weak_ptr<Waiter> waiter;
     std::mutex mu;
     std::deque<ir::Event> queue;
 
-    void push(std::vector<ir::Event>&& events) {
+    void push(std::vector<ir::Event>&& events) {  // engine thread
         {
             std::lock_guard lock(mu);
             for (auto& e : events) queue.push_back(std::move(e));
         }
-        net::post(executor, [self = shared_from_this()] { self->timer.cancel(); });
+        net::post(executor, [w = waiter] {
+            if (auto waiter = w.lock()) waiter->timer.cancel();
+        });
     }
     std::vector<ir::Event> take() {
         std::lock_guard lock(mu);
@@ -41,13 +53,23 @@ struct EventChannel : std::enable_shared_from_this<EventChannel> {
         std::lock_guard lock(mu);
         return queue.empty();
     }
+};
+
+struct EventChannel {  // I/O thread
+    explicit EventChannel(net::any_io_executor ex)
+        : waiter(std::make_shared<Waiter>(ex)), mailbox(std::make_shared<Mailbox>(ex, waiter)) {}
+    std::shared_ptr<Waiter> waiter;
+    std::shared_ptr<Mailbox> mailbox;
+
     // Waits until events arrive or the timeout passes.
     awaitable<void> wait(std::chrono::milliseconds timeout) {
-        if (!empty()) co_return;
-        timer.expires_after(timeout);
+        if (!mailbox->empty()) co_return;
+        auto keep = waiter;
+        keep->timer.expires_after(timeout);
         boost::system::error_code ec;
-        co_await timer.async_wait(net::redirect_error(use_awaitable, ec));
+        co_await keep->timer.async_wait(net::redirect_error(use_awaitable, ec));
     }
+    std::vector<ir::Event> take() { return mailbox->take(); }
 };
 
 // Marks the job cancelled when the request ends for any reason (client gone included).
@@ -65,7 +87,10 @@ EngineBackend::EngineBackend(std::shared_ptr<engine::Engine> engine, EngineBacke
     if (opt_.model_id.empty()) opt_.model_id = std::filesystem::path(engine_->model().path()).filename().string();
 }
 
-EngineBackend::~EngineBackend() {
+EngineBackend::~EngineBackend() { stop(); }
+
+void EngineBackend::stop() {
+    // Renders finishing and the engine thread both post back to the I/O loop: both end here.
     render_pool_.join();
     engine_->shutdown();
 }
@@ -110,17 +135,25 @@ std::vector<ModelInfo> EngineBackend::models() const {
 awaitable<ir::Result<engine::RenderedPrompt>> EngineBackend::render(const ir::Request& req) {
     // Rendering a 20k-token prompt takes tens of milliseconds: keep it off the I/O thread.
     // (co_spawn needs a default-constructible result, hence the optional.)
+    //
+    // The caller's cancellation (its client went away) is not forwarded into the pool: that
+    // races with the end of the spawned coroutine (the emit ran on the pool thread after its
+    // signal was freed: a crash when clients left mid-render, found by the soak benchmark).
+    // Instead a handler on the caller's side raises a flag that the pool checks before it
+    // starts, so renders of abandoned requests queued behind others are skipped.
+    auto abandoned = std::make_shared<std::atomic<bool>>(false);
+    auto cs = co_await net::this_coro::cancellation_state;
+    if (cs.slot().is_connected())
+        cs.slot().assign([abandoned](net::cancellation_type) { abandoned->store(true); });
     auto* renderer = &engine_->renderer();
     auto out = co_await net::co_spawn(
         render_pool_.get_executor(),
-        [renderer, &req]() -> awaitable<std::optional<ir::Result<engine::RenderedPrompt>>> {
+        [renderer, &req, abandoned]() -> awaitable<std::optional<ir::Result<engine::RenderedPrompt>>> {
+            if (abandoned->load()) co_return ir::Result<engine::RenderedPrompt>(ir::ApiError::api("request cancelled"));
             co_return renderer->render(req);
         },
-        // Not cancellable: render() is one synchronous call, and forwarding the caller's
-        // cancellation into the pool races with the end of the spawned coroutine (the emit
-        // ran on the pool thread after its signal was freed: a crash when clients left
-        // mid-render, found by the soak benchmark). A cancelled caller waits the few ms.
         net::bind_cancellation_slot(net::cancellation_slot(), use_awaitable));
+    if (cs.slot().is_connected()) cs.slot().clear();
     co_return std::move(*out);
 }
 
@@ -155,7 +188,7 @@ awaitable<std::optional<ir::ApiError>> EngineBackend::generate(const ir::Request
     if (job->gen.temperature > 0) job->gen.seed = static_cast<uint32_t>(std::random_device{}());
 
     auto channel = std::make_shared<EventChannel>(co_await net::this_coro::executor);
-    job->on_events = [channel](std::vector<ir::Event>&& ev) { channel->push(std::move(ev)); };
+    job->on_events = [box = channel->mailbox](std::vector<ir::Event>&& ev) { box->push(std::move(ev)); };
     CancelOnExit guard{job};
     engine_->submit(job);
 

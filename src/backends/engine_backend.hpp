@@ -27,6 +27,7 @@ public:
     std::vector<ModelInfo> models() const override;
     std::string describe() const override;
     std::string stats_json() const override;
+    void stop() override;
 
     engine::Engine& engine() { return *engine_; }
 

@@ -186,7 +186,7 @@ test('truncated, corrupt, foreign-model and unfinished files: never loaded, remo
   try {
     r1 = await turn(gw, A());
   } finally {
-    assert.equal((await stopGateway(gw)).exit.code, 0);
+    { const st = await stopGateway(gw); assert.equal(st.exit.code, 0, st.logs.slice(-3000)); }
   }
   const files = snapshotFiles(cacheDir);
   assert.ok(files.length >= 2, `two snapshots of turn A: ${JSON.stringify(files)}`);
@@ -196,7 +196,7 @@ test('truncated, corrupt, foreign-model and unfinished files: never loaded, remo
   const other = await makeTinyModel(dir, { name: 'other.gguf', seed: 2 });
   const otherDir = path.join(dir, 'other-kv');
   const gwOther = await startEmbedded({ model: other, cacheDir: otherDir });
-  try { await turn(gwOther, B()); } finally { assert.equal((await stopGateway(gwOther)).exit.code, 0); }
+  try { await turn(gwOther, B()); } finally { const st = await stopGateway(gwOther); assert.equal(st.exit.code, 0, st.logs.slice(-3000)); }
   const foreign = snapshotFiles(otherDir);
   assert.ok(foreign.length >= 1);
   assert.notEqual(path.dirname(foreign[0].name), path.dirname(files[0].name), 'another model has another folder');
@@ -245,7 +245,8 @@ test('truncated, corrupt, foreign-model and unfinished files: never loaded, remo
     const s = await engineStats(gw3);
     assert.equal(s.cache.disk_rejected, 0, `only good files are left: ${JSON.stringify(s.cache)}`);
   } finally {
-    assert.equal((await stopGateway(gw3)).exit.code, 0);
+    const st = await stopGateway(gw3);
+    assert.equal(st.exit.code, 0, st.logs.slice(-3000));
   }
 });
 

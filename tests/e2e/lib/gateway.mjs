@@ -19,7 +19,10 @@ export async function startGateway(opts) {
     if (opts.apiKey) args.push('--api-key', opts.apiKey);
   }
   args.push('--log-level', opts.logLevel ?? 'debug', ...(opts.args ?? []));
-  const env = { PATH: process.env.PATH, HOME: dir, TMPDIR: dir, ...(opts.env ?? {}) };
+  // Sanitizer settings pass through (the sanitizer stage of scripts/test.sh sets them).
+  const sanitizer = Object.fromEntries(['ASAN_OPTIONS', 'UBSAN_OPTIONS', 'LSAN_OPTIONS']
+    .filter((k) => process.env[k] !== undefined).map((k) => [k, process.env[k]]));
+  const env = { PATH: process.env.PATH, HOME: dir, TMPDIR: dir, ...sanitizer, ...(opts.env ?? {}) };
   // wrap: a command that runs the gateway (e.g. nsenter into a mount namespace), argv prefix.
   const [cmd, argv] = opts.wrap ? [opts.wrap[0], [...opts.wrap.slice(1), bin, ...args]] : [bin, args];
   const proc = startProcess(cmd, argv, { env, cwd: dir });

@@ -228,7 +228,7 @@ awaitable<void> UpstreamBackend::run(const ir::Request& req, EventSink& sink, At
         sse.clear();
         if (!at.first_token && decoder.saw_any_delta()) at.first_token = true;
         if (decoder.error()) {
-            events.clear();
+            // The events decoded before the error go out first: fail() closes their open block.
             co_await fail(*decoder.error());
             co_return;
         }

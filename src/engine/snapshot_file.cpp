@@ -8,6 +8,7 @@
 #include <bit>
 #include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <system_error>
 
 #include "engine/prompt_cache_hash.hpp"
@@ -68,6 +69,33 @@ private:
     Hash64 hash_;
 };
 
+// The same reads over bytes held in memory (a whole file's contents).
+class MemoryReader {
+public:
+    explicit MemoryReader(std::string_view bytes) : bytes_(bytes) {}
+
+    bool opened() const { return true; }
+    int error() const { return 0; }
+    std::optional<uint64_t> size() const { return static_cast<uint64_t>(bytes_.size()); }
+    bool read(void* data, std::size_t n, bool hash = true) {
+        if (n > bytes_.size() - pos_) return false;
+        if (n > 0) std::memcpy(data, bytes_.data() + pos_, n);
+        pos_ += n;
+        if (hash) hash_.update(data, n);
+        return true;
+    }
+    template <class T>
+    bool read_value(T& v) {
+        return read(&v, sizeof v);
+    }
+    uint64_t checksum() const { return hash_.finish(); }
+
+private:
+    std::string_view bytes_;
+    std::size_t pos_ = 0;
+    Hash64 hash_;
+};
+
 // Writes to a new file and hashes what it writes.
 class FileWriter {
 public:
@@ -117,6 +145,41 @@ private:
     Hash64 hash_;
 };
 
+// Appends to a string and hashes what it appends (snapshot_file_bytes).
+class StringWriter {
+public:
+    bool write(const void* data, std::size_t n) {
+        if (n > 0) out_.append(static_cast<const char*>(data), n);
+        hash_.update(data, n);
+        return true;
+    }
+    template <class T>
+    bool write_value(const T& v) {
+        return write(&v, sizeof v);
+    }
+    uint64_t checksum() const { return hash_.finish(); }
+    std::string take() { return std::move(out_); }
+
+private:
+    std::string out_;
+    Hash64 hash_;
+};
+
+// Everything from the magic to the checksum, to a FileWriter or a StringWriter.
+template <class Writer>
+bool write_contents(Writer& out, std::string_view fingerprint, Priority priority, const Tokens& tokens,
+                    const std::vector<uint8_t>& state) {
+    uint32_t fp_len = static_cast<uint32_t>(fingerprint.size());
+    uint32_t prio = static_cast<uint32_t>(priority);
+    uint64_t n_tokens = tokens.size(), n_state = state.size();
+    bool ok = out.write(k_magic, 4) && out.write_value(k_snapshot_format_version) && out.write_value(fp_len) &&
+              out.write(fingerprint.data(), fp_len) && out.write_value(prio) && out.write_value(n_tokens) &&
+              out.write(tokens.data(), n_tokens * sizeof(Token)) && out.write_value(n_state) &&
+              out.write(state.data(), n_state);
+    uint64_t checksum = out.checksum();
+    return ok && out.write_value(checksum);
+}
+
 bool sync_folder(const std::string& dir) {
     int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0) return false;
@@ -128,7 +191,8 @@ bool sync_folder(const std::string& dir) {
 bool is_hex_digit(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); }
 
 // Reads everything up to the state bytes; on success the reader stands at the state.
-std::optional<std::string> read_header(FileReader& in, std::string_view fingerprint, SnapshotFileHeader& out) {
+template <class Reader>
+std::optional<std::string> read_header(Reader& in, std::string_view fingerprint, SnapshotFileHeader& out) {
     if (!in.opened()) return "cannot open: " + errno_text(in.error());
     auto size = in.size();
     if (!size) return "cannot stat";
@@ -161,6 +225,27 @@ std::optional<std::string> read_header(FileReader& in, std::string_view fingerpr
     if (expected != *size)
         return "size " + std::to_string(*size) + " bytes, header says " + std::to_string(expected);
     return std::nullopt;
+}
+
+template <class Reader>
+FileResult<SnapshotFileHeader> header_from(Reader& in, std::string_view fingerprint) {
+    SnapshotFileHeader header;
+    if (auto error = read_header(in, fingerprint, header)) return FileResult<SnapshotFileHeader>::failure(*error);
+    return header;
+}
+
+template <class Reader>
+FileResult<std::vector<uint8_t>> state_from(Reader& in, std::string_view fingerprint, const Tokens& tokens) {
+    using Result = FileResult<std::vector<uint8_t>>;
+    SnapshotFileHeader header;
+    if (auto error = read_header(in, fingerprint, header)) return Result::failure(*error);
+    if (header.tokens != tokens) return Result::failure("holds other tokens than its index entry");
+    std::vector<uint8_t> state(header.state_bytes);
+    if (!in.read(state.data(), state.size())) return Result::failure("truncated (state)");
+    uint64_t expected = in.checksum(), stored = 0;
+    if (!in.read(&stored, sizeof stored, /*hash=*/false)) return Result::failure("truncated (checksum)");
+    if (stored != expected) return Result::failure("checksum mismatch");
+    return state;
 }
 
 }  // namespace
@@ -196,14 +281,9 @@ FileResult<uint64_t> write_snapshot_file(const std::string& dir, const std::stri
     FileWriter out(tmp);
     if (!out.opened()) return failed("cannot create", out.error());
     uint32_t fp_len = static_cast<uint32_t>(fingerprint.size());
-    uint32_t prio = static_cast<uint32_t>(priority);
     uint64_t n_tokens = tokens.size(), n_state = state.size();
-    bool ok = out.restrict_permissions() && out.write(k_magic, 4) && out.write_value(k_snapshot_format_version) &&
-              out.write_value(fp_len) && out.write(fingerprint.data(), fp_len) && out.write_value(prio) &&
-              out.write_value(n_tokens) && out.write(tokens.data(), n_tokens * sizeof(Token)) &&
-              out.write_value(n_state) && out.write(state.data(), n_state);
-    uint64_t checksum = out.checksum();
-    ok = ok && out.write_value(checksum) && out.sync() && out.close();
+    bool ok = out.restrict_permissions() && write_contents(out, fingerprint, priority, tokens, state) && out.sync() &&
+              out.close();
     if (!ok) return failed("cannot write", out.error());
     if (::rename(tmp.c_str(), path.c_str()) != 0) return failed("cannot rename", errno);
     sync_folder(dir);  // the rename is durable once the folder is; a failure here loses nothing now
@@ -212,24 +292,31 @@ FileResult<uint64_t> write_snapshot_file(const std::string& dir, const std::stri
 
 FileResult<SnapshotFileHeader> read_snapshot_header(const std::string& path, std::string_view fingerprint) {
     FileReader in(path);
-    SnapshotFileHeader header;
-    if (auto error = read_header(in, fingerprint, header)) return FileResult<SnapshotFileHeader>::failure(*error);
-    return header;
+    return header_from(in, fingerprint);
 }
 
 FileResult<std::vector<uint8_t>> read_snapshot_state(const std::string& path, std::string_view fingerprint,
                                                      const Tokens& tokens) {
-    using Result = FileResult<std::vector<uint8_t>>;
     FileReader in(path);
-    SnapshotFileHeader header;
-    if (auto error = read_header(in, fingerprint, header)) return Result::failure(*error);
-    if (header.tokens != tokens) return Result::failure("holds other tokens than its index entry");
-    std::vector<uint8_t> state(header.state_bytes);
-    if (!in.read(state.data(), state.size())) return Result::failure("truncated (state)");
-    uint64_t expected = in.checksum(), stored = 0;
-    if (!in.read(&stored, sizeof stored, /*hash=*/false)) return Result::failure("truncated (checksum)");
-    if (stored != expected) return Result::failure("checksum mismatch");
-    return state;
+    return state_from(in, fingerprint, tokens);
+}
+
+FileResult<SnapshotFileHeader> parse_snapshot_header(std::string_view bytes, std::string_view fingerprint) {
+    MemoryReader in(bytes);
+    return header_from(in, fingerprint);
+}
+
+FileResult<std::vector<uint8_t>> parse_snapshot_state(std::string_view bytes, std::string_view fingerprint,
+                                                      const Tokens& tokens) {
+    MemoryReader in(bytes);
+    return state_from(in, fingerprint, tokens);
+}
+
+std::string snapshot_file_bytes(std::string_view fingerprint, Priority priority, const Tokens& tokens,
+                                const std::vector<uint8_t>& state) {
+    StringWriter out;
+    write_contents(out, fingerprint, priority, tokens, state);
+    return out.take();
 }
 
 }  // namespace anyclaude::engine

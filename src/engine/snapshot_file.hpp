@@ -81,4 +81,14 @@ FileResult<SnapshotFileHeader> read_snapshot_header(const std::string& path, std
 FileResult<std::vector<uint8_t>> read_snapshot_state(const std::string& path, std::string_view fingerprint,
                                                      const Tokens& tokens);
 
+// The same two readers over a whole file's bytes held in memory (the file readers and these
+// share one parser; the fuzzer drives it through these). file_bytes is bytes.size().
+FileResult<SnapshotFileHeader> parse_snapshot_header(std::string_view bytes, std::string_view fingerprint);
+FileResult<std::vector<uint8_t>> parse_snapshot_state(std::string_view bytes, std::string_view fingerprint,
+                                                      const Tokens& tokens);
+
+// The exact bytes write_snapshot_file writes for these contents.
+std::string snapshot_file_bytes(std::string_view fingerprint, Priority priority, const Tokens& tokens,
+                                const std::vector<uint8_t>& state);
+
 }  // namespace anyclaude::engine

@@ -262,8 +262,7 @@ void ChatStreamDecoder::on_data(std::string_view payload, std::vector<ir::Event>
     }
     auto parsed = json::parse(text);
     if (!parsed.ok() || !parsed.value.is_object()) {
-        std::string excerpt(text.substr(0, kMalformedExcerpt));
-        if (text.size() > kMalformedExcerpt) excerpt += "...";
+        std::string excerpt = utf8_excerpt(text, kMalformedExcerpt);
         d.error = ir::ApiError::api("upstream sent malformed data: " + excerpt);
         return;
     }

@@ -14,6 +14,11 @@ namespace anyclaude::openai {
 // itself (trimmed, cut to a readable length). "" for an empty body.
 std::string error_message_from_body(std::string_view body);
 
+// Upstream text for an error message: at most max_bytes of it, cut at a character boundary
+// ("..." added when cut), each byte that is not part of valid UTF-8 replaced by U+FFFD, so the
+// message is always valid UTF-8 in the JSON we send.
+std::string utf8_excerpt(std::string_view text, std::size_t max_bytes);
+
 // The HTTP-like status an error object carries in its "code" field (llama-server puts 400/500
 // there), or 0 when it carries none.
 int error_status_from_body(std::string_view body);

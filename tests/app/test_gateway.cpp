@@ -2,6 +2,8 @@
 // -> a scripted OpenAI-compatible server (the only test double: it stands in for the backend).
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <boost/json.hpp>
 
 #include "app/server_runner.hpp"
@@ -160,6 +162,31 @@ TEST(Gateway, ResetMidStreamEndsWithAnErrorEvent) {
     for (auto& e : ev) EXPECT_NE(e.first, "message_stop");
     // Gateway still serves.
     EXPECT_EQ(f.post(kSimple).status, 200u);
+}
+
+TEST(Gateway, ContentArrivingWithAnErrorInOneReadIsStreamedBeforeTheError) {
+    // Found by fuzzing: when content and an error payload came in the same upstream read, the
+    // content's events were dropped but its block was still closed.
+    Fixture f;
+    auto rep = text_reply({"kept text"});
+    rep.chunks.resize(2);  // role chunk + one content chunk
+    rep.chunks[1] += R"(data: {"error":{"message":"CUDA error: out of memory","type":"server_error"}})" "\n\n";
+    f.upstream.push(rep);
+    auto r = f.post(kSimpleStream);
+    ASSERT_EQ(r.status, 200u);
+    auto ev = sse_events(r.body);
+    std::vector<std::string> names;
+    for (auto& e : ev) names.push_back(e.first);
+    std::string text;
+    for (auto& [name, data] : ev)
+        if (name == "content_block_delta") text += std::string(data.at("delta").at("text").as_string());
+    EXPECT_EQ(text, "kept text") << r.body;
+    auto start = std::find(names.begin(), names.end(), "content_block_start");
+    auto stop = std::find(names.begin(), names.end(), "content_block_stop");
+    ASSERT_NE(start, names.end()) << r.body;
+    EXPECT_LT(start, stop) << r.body;
+    EXPECT_EQ(names.back(), "error") << r.body;
+    EXPECT_NE(r.body.find("CUDA error: out of memory"), std::string::npos);
 }
 
 TEST(Gateway, ClientDisconnectCancelsTheUpstreamRequest) {

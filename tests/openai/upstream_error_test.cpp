@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "openai/upstream_error.hpp"
+#include "openai/upstream_error_body.hpp"
 
 namespace anyclaude::openai {
 namespace {
@@ -87,6 +88,28 @@ TEST(UpstreamError, JsonWithoutAMessageIsQuotedWhole) {
 
 TEST(UpstreamError, NoUrl) {
     EXPECT_EQ(map_upstream_error(500, "oops", "").message, "upstream returned 500: oops");
+}
+
+// Found by fuzzing: excerpts were cut by byte count and copied verbatim, so the error JSON
+// could carry half a character or bytes that are not UTF-8.
+TEST(Utf8Excerpt, CutsAtACharacterBoundaryAndReplacesInvalidBytes) {
+    EXPECT_EQ(utf8_excerpt("plain ascii", 100), "plain ascii");
+    EXPECT_EQ(utf8_excerpt("abcdef", 3), "abc...");
+    // "é" is two bytes (C3 A9): a cut after its first byte drops it whole.
+    EXPECT_EQ(utf8_excerpt("ab\xC3\xA9" "cd", 3), "ab...");
+    EXPECT_EQ(utf8_excerpt("ab\xC3\xA9" "cd", 4), "ab\xC3\xA9...");
+    // A 4-byte character at the cut point.
+    EXPECT_EQ(utf8_excerpt("x\xF0\x9F\x98\x80" "y", 3), "x...");
+    // Invalid bytes become U+FFFD (EF BF BD).
+    EXPECT_EQ(utf8_excerpt("a\xFF" "b", 100), "a\xEF\xBF\xBD" "b");
+    EXPECT_EQ(utf8_excerpt("a\xC3", 100), "a\xEF\xBF\xBD");  // truncated sequence at the end
+}
+
+TEST(UpstreamError, PlainTextBodyWithInvalidUtf8GivesAValidMessage) {
+    auto e = map_upstream_error(500, std::string("boom \xFF\xFE" " end"), kUrl);
+    EXPECT_EQ(e.status, 500);
+    EXPECT_NE(e.message.find("boom \xEF\xBF\xBD"), std::string::npos) << e.message;
+    EXPECT_EQ(e.message.find('\xFF'), std::string::npos);
 }
 
 }  // namespace

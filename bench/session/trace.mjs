@@ -9,6 +9,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Filler } from './filler.mjs';
+import { followUp } from '../../tests/e2e/lib/embedded.mjs';
 
 const MODEL = 'claude-opus-5-5';
 
@@ -30,20 +31,6 @@ function sessionUuid(n) {
   return `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
 }
 
-// Claude Code's next request: earlier messages lose their cache_control (the environment message
-// becomes a plain string), then the assistant turn and the new user turn (which carries it).
-function followUp(req, assistantContent, userContent) {
-  const next = structuredClone(req);
-  next.messages = next.messages.map((m) => {
-    if (typeof m.content === 'string') return m;
-    const blocks = m.content.map(({ cache_control, ...b }) => b);
-    if (m.role === 'system' && blocks.length === 1 && blocks[0].type === 'text') return { role: m.role, content: blocks[0].text };
-    return { role: m.role, content: blocks };
-  });
-  next.messages.push({ role: 'assistant', content: assistantContent });
-  next.messages.push({ role: 'user', content: userContent });
-  return next;
-}
 
 export class TraceBuilder {
   // opts: seed, promptTokens, turns, queryTokens, replyTokens, toolResultTokens, sideMaxTokens,

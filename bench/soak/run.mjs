@@ -8,8 +8,8 @@
 //
 //   node bench/soak/run.mjs [--requests 2000] [--concurrency 8] [--disconnect 0.1] [--seed 1]
 //        [--bin build/anyclaude] [--max-tokens-cap 16] [--parallel 8] [--ctx-size 65536]
-//        [--cache-ram-mb 24] [--flash-attn true] [--prompt-scale 0.2] [--rss-base 200]
-//        [--sample-every 200] [--request-timeout-ms 120000] [--out FILE] [--keep]
+//        [--cache-ram-mb 24] [--cache-disk-mb 24] [--flash-attn true] [--prompt-scale 0.2] [--rss-base 200]
+//        [--sample-every 200] [--quiet-ms 500] [--request-timeout-ms 120000] [--out FILE] [--keep]
 //
 // See bench/soak/README.md for the traffic mix and what the figures mean.
 import fs from 'node:fs';
@@ -19,9 +19,10 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { REPO, FIXTURES } from '../../tests/e2e/lib/paths.mjs';
-import { makeTinyModel, startEmbedded, CC_HEADERS } from '../../tests/e2e/lib/embedded.mjs';
+import { makeTinyModel, startEmbedded, CC_HEADERS, followUp } from '../../tests/e2e/lib/embedded.mjs';
 import { parseSse } from '../../tests/e2e/lib/sse.mjs';
 import { sleep } from '../../tests/e2e/lib/procs.mjs';
+import { rng } from '../session/filler.mjs';
 
 const { values: opt } = parseArgs({
   options: {
@@ -34,9 +35,14 @@ const { values: opt } = parseArgs({
     parallel: { type: 'string' },           // default: concurrency
     'ctx-size': { type: 'string' },         // default: 16384 per sequence
     'cache-ram-mb': { type: 'string', default: '24' },  // small: the RAM tier is full well before --rss-base
+    // Small too: the disk tier's index (each file's token ids stay in memory) stops growing
+    // before --rss-base. With the tiny model a file is ~270 bytes per token, so the index is
+    // ~1.5% of the disk tier (a real model's file is ~100x larger per token).
+    'cache-disk-mb': { type: 'string', default: '24' },
     'prompt-scale': { type: 'string', default: '0.2' },  // share of every prose string of the fixtures kept
     'flash-attn': { type: 'string', default: 'true' },  // off: the attention scratch grows with the KV cells in use
     'rss-base': { type: 'string', default: '200' },
+    'quiet-ms': { type: 'string', default: '500' },  // idle time before a memory sample
     'sample-every': { type: 'string', default: '200' },
     'request-timeout-ms': { type: 'string', default: '120000' },
     'log-level': { type: 'string', default: 'info' },
@@ -65,9 +71,11 @@ const CAP = int('max-tokens-cap', 2);
 const PARALLEL = opt.parallel !== undefined ? int('parallel', 1) : CONC;
 const CTX = opt['ctx-size'] !== undefined ? int('ctx-size', 1024) : 8192 * PARALLEL;
 const RAM_MB = int('cache-ram-mb');
+const DISK_MB = int('cache-disk-mb', 1);
 const SCALE = Number(opt['prompt-scale']);
 if (!(SCALE > 0 && SCALE <= 1)) throw new Error('--prompt-scale must be in (0, 1]');
 const RSS_BASE = Math.min(int('rss-base', 1), N);
+const QUIET_MS = int('quiet-ms', 0);
 const EVERY = int('sample-every', 1);
 const REQ_TIMEOUT = int('request-timeout-ms', 1000);
 process.env.ANYCLAUDE_BIN = path.resolve(REPO, opt.bin);  // read by gatewayBin() / makeModelBin()
@@ -75,16 +83,6 @@ process.env.ANYCLAUDE_BIN = path.resolve(REPO, opt.bin);  // read by gatewayBin(
 // ---------------------------------------------------------------------------------------------
 // Seeded randomness and text.
 
-function rng(seed) {  // mulberry32
-  let s = (seed >>> 0) || 0x9e3779b9;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const between = (r, lo, hi) => lo + Math.floor(r() * (hi - lo + 1));  // integer in [lo, hi]
 const hex = (r, n) => Array.from({ length: n }, () => '0123456789abcdef'[Math.floor(r() * 16)]).join('');
 
@@ -130,20 +128,6 @@ const words = (r, n) => Array.from({ length: n }, () => VOCAB[Math.floor(r() * V
 
 const billing = (line, suffix) => line.replace(/(cc_version=\d+\.\d+\.\d+\.)[0-9a-f]+/, `$1${suffix}`);
 
-// Claude Code's next request: earlier messages lose their cache_control (the environment message
-// becomes a plain string), then the assistant turn and the new user turn (which carries it).
-function followUp(req, assistantContent, userContent) {
-  const next = structuredClone(req);
-  next.messages = next.messages.map((m) => {
-    if (typeof m.content === 'string') return m;
-    const blocks = m.content.map(({ cache_control, ...b }) => b);
-    if (m.role === 'system' && blocks.length === 1 && blocks[0].type === 'text') return { role: m.role, content: blocks[0].text };
-    return { role: m.role, content: blocks };
-  });
-  next.messages.push({ role: 'assistant', content: assistantContent });
-  next.messages.push({ role: 'user', content: userContent });
-  return next;
-}
 
 const TOOLS = ['Read', 'Bash', 'Edit', 'Write'];
 function toolUse(r) {
@@ -412,12 +396,12 @@ const mb = (kb) => `${(kb / 1024).toFixed(1)} MiB`;
 async function main() {
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'anyclaude-soak-'));
   const cacheDir = path.join(scratch, 'kv');
-  const settings = { promptScale: SCALE, flashAttn: opt['flash-attn'], requests: N, concurrency: CONC, disconnect: P_DISC, seed: SEED, maxTokensCap: CAP, parallel: PARALLEL, ctxSize: CTX, cacheRamMb: RAM_MB, bin: process.env.ANYCLAUDE_BIN, rssBase: RSS_BASE, sampleEvery: EVERY, node: process.version, cpus: os.cpus().length, host: os.hostname() };
+  const settings = { promptScale: SCALE, flashAttn: opt['flash-attn'], requests: N, concurrency: CONC, disconnect: P_DISC, seed: SEED, maxTokensCap: CAP, parallel: PARALLEL, ctxSize: CTX, cacheRamMb: RAM_MB, cacheDiskMb: DISK_MB, bin: process.env.ANYCLAUDE_BIN, rssBase: RSS_BASE, sampleEvery: EVERY, quietMs: QUIET_MS, node: process.version, cpus: os.cpus().length, host: os.hostname() };
   console.log(`soak: ${N} streamed requests, ${CONC} at a time, ${(P_DISC * 100).toFixed(0)}% disconnects, seed ${SEED}`);
-  console.log(`gateway: ${settings.bin} serve (embedded tiny model) --parallel ${PARALLEL} --ctx-size ${CTX} --max-tokens-cap ${CAP} --cache-ram-mb ${RAM_MB} --flash-attn ${opt['flash-attn']} --cache-dir ${cacheDir}`);
+  console.log(`gateway: ${settings.bin} serve (embedded tiny model) --parallel ${PARALLEL} --ctx-size ${CTX} --max-tokens-cap ${CAP} --cache-ram-mb ${RAM_MB} --cache-disk-mb ${DISK_MB} --flash-attn ${opt['flash-attn']} --cache-dir ${cacheDir}`);
   console.log(`traffic: Claude Code 2.1.328 shapes, prose cut to ${SCALE} of its length (--prompt-scale)`);
   const model = await makeTinyModel(scratch);
-  const gw = await startEmbedded({ model, cacheDir, ctxSize: CTX, maxTokensCap: CAP, parallel: PARALLEL, args: ['--cache-ram-mb', String(RAM_MB), '--flash-attn', opt['flash-attn'], '--log-level', opt['log-level']], startTimeoutMs: 60000 });
+  const gw = await startEmbedded({ model, cacheDir, ctxSize: CTX, maxTokensCap: CAP, parallel: PARALLEL, args: ['--cache-ram-mb', String(RAM_MB), '--cache-disk-mb', String(DISK_MB), '--flash-attn', opt['flash-attn'], '--log-level', opt['log-level']], startTimeoutMs: 60000 });
   console.log(`gateway pid ${gw.pid} on ${gw.url}; RSS at start ${mb(rssKb(gw.pid).rss)}`);
   // A gateway that dies during the run is the finding: say so at once, with its log.
   let died = null;
@@ -446,17 +430,43 @@ async function main() {
     const s = { at, tS: (performance.now() - tStart) / 1000, rssKb: m.rss, hwmKb: m.hwm, threads: m.threads, fds: openFds(gw.pid) };
     samples.push(s);
     // The engine's own figures at the same moment (the RAM tier is part of the RSS by design).
-    sampling = sampling.then(() => healthOf(gw).then((h) => { s.inFlight = h.body.in_flight; s.cache = h.body.engine?.cache; s.engineRequests = h.body.engine?.requests; }).catch((err) => { s.healthError = String(err); }));
+    lastHealth = healthOf(gw).then((h) => { s.inFlight = h.body.in_flight; s.cache = h.body.engine?.cache; s.engineRequests = h.body.engine?.requests; }).catch((err) => { s.healthError = String(err); });
+  };
+  let lastHealth = Promise.resolve();
+  const sampling0 = () => lastHealth;
+
+  // Memory is sampled at quiet points: at each sample point the clients pause, the requests in
+  // flight end (the gateway's in_flight reaches 0), the engine idles for a moment (it hands
+  // freed memory back to the OS when idle), then VmRSS is read and the clients go on. Sampling
+  // mid-traffic would measure whichever snapshot buffers and batches happen to be in flight.
+  let gate = null;
+  let active = 0;
+  const quietSample = (at) => {
+    let release;
+    gate = new Promise((r) => { release = r; });
+    sampling = sampling.then(async () => {
+      while (active > 0) await sleep(10);
+      for (let k = 0; k < 400; k++) {
+        const h = await healthOf(gw).catch(() => null);
+        if (h?.body?.in_flight === 0) break;
+        await sleep(25);
+      }
+      await sleep(QUIET_MS);
+      sample(at);
+      await sampling0();
+    }).finally(() => { gate = null; release(); });
   };
 
   async function worker(w) {
     const c = clients[w];
     for (;;) {
+      while (gate) await gate;
       const i = issued++;
       if (i >= N || died) return;
       const { kind, body } = c.next();
       const plan = planRng[w]() < P_DISC ? planDisconnect(planRng[w]) : null;
-      const res = await send(gw, body, plan);
+      active++;
+      const res = await send(gw, body, plan).finally(() => { active--; });
       c.after(kind, body, res);
       results[i] = { i, w, kind, plan, outcome: res.outcome, status: res.status, ttftMs: res.ttftMs, headersMs: res.headersMs, startMs: res.startMs, totalMs: res.totalMs, disconnectedAt: res.disconnectedAt, promptTokens: res.promptTokens, usage: res.usage, stopReason: res.stopReason, error: res.error, messages: body.messages.length };
       if (res.outcome === 'failure') {
@@ -464,7 +474,7 @@ async function main() {
         if (failures.length <= 3) console.log(`FAILURE #${failures.length} (request ${i}, ${kind}, worker ${w}): ${res.error}`);
       }
       done++;
-      if (done % EVERY === 0 || done === RSS_BASE || done === N) sample(done);
+      if (done % EVERY === 0 || done === RSS_BASE || done === N) quietSample(done);
       const now = performance.now();
       if (now - lastPrint > 15000 || done === N) {
         lastPrint = now;
@@ -517,6 +527,7 @@ async function main() {
     const uncomputed = eng.prompt_tokens - eng.reused_tokens - eng.computed_tokens;
     check('engine reused + computed <= prompt tokens', uncomputed >= 0 && (uncomputed === 0 || eng.cancelled > 0), `${eng.prompt_tokens} prompt = ${eng.reused_tokens} reused + ${eng.computed_tokens} computed + ${uncomputed} left by cancelled prefills`);
     check(`RAM tier within its budget (${RAM_MB} MiB)`, eng.cache.ram_bytes <= RAM_MB * 1048576, `${(eng.cache.ram_bytes / 1048576).toFixed(1)} MiB in ${eng.cache.ram_snapshots} snapshot(s)`);
+    check(`disk tier within its budget (${DISK_MB} MiB)`, eng.cache.disk_bytes <= DISK_MB * 1048576, `${(eng.cache.disk_bytes / 1048576).toFixed(1)} MiB in ${eng.cache.disk_files} file(s)`);
   }
   // No sequence stuck: a burst of `parallel` fresh requests (each a new prompt) must all be
   // admitted and finish promptly; a sequence held by a dead job would leave one queued.

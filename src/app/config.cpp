@@ -40,7 +40,7 @@ const std::vector<std::string>& setting_names() {
         "host", "port", "mode", "backend-url", "backend-key", "model", "small-model", "api-key", "log-level",
         "log-file", "port-file", "mid-system", "strip-billing-header", "max-tokens-cap", "max-body-mb",
         "max-concurrent-requests", "insecure-bind", "request-timeout-ms", "log-bodies", "commit-grace-ms", "ping-interval-ms", "cache-ram-mb",
-        "cache-dir", "ctx-size", "parallel", "threads", "batch", "gpu-layers", "flash-attn", "chat-template-file"};
+        "cache-disk-mb", "cache-dir", "ctx-size", "parallel", "threads", "batch", "gpu-layers", "flash-attn", "chat-template-file"};
     return names;
 }
 
@@ -119,6 +119,10 @@ std::string apply_setting(Config& c, const std::string& name, const std::string&
         auto b = parse_bool(value);
         if (!b) return bad("true or false");
         c.flash_attn = *b;
+    } else if (name == "cache-disk-mb") {
+        auto n = parse_int(value);
+        if (!n || *n < 1) return bad("megabytes, >= 1");
+        c.cache_disk_mb = *n;
     } else if (name == "cache-ram-mb" || name == "ctx-size" || name == "parallel" || name == "threads" ||
                name == "batch" || name == "gpu-layers") {
         auto n = parse_int(value);
@@ -207,6 +211,7 @@ std::string load_file_and_env(Config& c, const std::string& explicit_file) {
         {"ANYCLAUDE_REQUEST_TIMEOUT_MS", "request-timeout-ms"},
         {"ANYCLAUDE_LOG_BODIES", "log-bodies"},
         {"ANYCLAUDE_CACHE_RAM_MB", "cache-ram-mb"},
+        {"ANYCLAUDE_CACHE_DISK_MB", "cache-disk-mb"},
         {"ANYCLAUDE_CACHE_DIR", "cache-dir"},
         {"ANYCLAUDE_CTX_SIZE", "ctx-size"},
         {"ANYCLAUDE_PARALLEL", "parallel"},

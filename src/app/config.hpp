@@ -35,6 +35,7 @@ struct Config {
     std::string config_file;     // where settings were read from ("" if none)
     // Embedded engine.
     int64_t cache_ram_mb = 4096;  // RAM tier budget
+    int64_t cache_disk_mb = 20480;  // disk tier budget (oldest, least valuable files removed past it)
     std::string cache_dir;        // disk tier ("" -> ~/.cache/anyclaude/kv; "off" disables it)
     int64_t ctx_size = 0;         // KV cells shared by all sequences (0: min(training, 32768))
     int64_t parallel = 4;         // sequences

@@ -45,6 +45,12 @@ void print_help() {
         "                                   request within N ms, else 408 (default 30000)\n"
         "  --log-bodies BOOL                ANYCLAUDE_LOG_BODIES: log request bodies and upstream error\n"
         "                                   texts (default false; API keys are never logged)\n"
+        "embedded engine (--model file.gguf):\n"
+        "  --ctx-size N, --parallel N, --threads N, --batch N, --gpu-layers N, --flash-attn BOOL,\n"
+        "  --chat-template-file FILE        the llama.cpp context (ANYCLAUDE_CTX_SIZE, ...)\n"
+        "  --cache-ram-mb N                 ANYCLAUDE_CACHE_RAM_MB: prompt cache RAM tier (default 4096)\n"
+        "  --cache-dir DIR|off              ANYCLAUDE_CACHE_DIR: disk tier (default ~/.cache/anyclaude/kv)\n"
+        "  --cache-disk-mb N                ANYCLAUDE_CACHE_DISK_MB: disk tier budget (default 20480)\n"
         "  --config FILE                    ANYCLAUDE_CONFIG (default ~/.config/anyclaude/config.json):\n"
         "                                   a JSON object whose keys are the flag names above\n",
         ANYCLAUDE_VERSION);

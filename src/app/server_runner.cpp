@@ -45,6 +45,7 @@ std::shared_ptr<backends::Backend> make_engine_backend(const Config& cfg, std::s
     eo.n_batch = static_cast<int>(cfg.batch);
     eo.flash_attn = cfg.flash_attn;
     eo.cache.ram_budget_bytes = static_cast<std::size_t>(cfg.cache_ram_mb) << 20;
+    eo.cache.disk_budget_bytes = static_cast<std::size_t>(cfg.cache_disk_mb) << 20;
     eo.cache.disk_dir = effective_cache_dir(cfg);
     if (!cfg.chat_template_file.empty()) {
         std::ifstream f(cfg.chat_template_file);

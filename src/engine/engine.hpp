@@ -97,6 +97,7 @@ public:
 private:
     struct Slot;
     void run();
+    void return_free_memory(bool force);  // malloc_trim, rate-limited
     bool admit(const std::shared_ptr<EngineJob>& job);
     void step();
     void finish(Slot& s, ir::StopReason reason, const std::string& stop_sequence = {});
@@ -122,6 +123,7 @@ private:
     std::condition_variable cv_;
     std::deque<std::shared_ptr<EngineJob>> queue_;
     std::atomic<bool> stopping_{false};
+    std::chrono::steady_clock::time_point last_trim_{};  // engine thread
     EngineStats stats_;
     std::thread thread_;
 };

@@ -100,8 +100,9 @@ export const promptTotal = (u) => u.input_tokens + (u.cache_read_input_tokens ??
 // The next request of a Claude Code conversation, as Claude Code builds it (compare
 // capture-first.json and capture-followup.json): the previous messages with their cache_control
 // markers removed (the environment system message becomes a plain string), the assistant's
-// answer, then the new user message carrying the cache_control breakpoint.
-export function followUp(req, assistantText, userText) {
+// answer, then the new user message carrying the cache_control breakpoint. The answer and the
+// user message are texts, or content-block arrays taken as they are.
+export function followUp(req, assistant, user) {
   const next = structuredClone(req);
   next.messages = next.messages.map((m) => {
     if (typeof m.content === 'string') return m;
@@ -109,8 +110,8 @@ export function followUp(req, assistantText, userText) {
     if (m.role === 'system' && blocks.length === 1 && blocks[0].type === 'text') return { role: m.role, content: blocks[0].text };
     return { role: m.role, content: blocks };
   });
-  next.messages.push({ role: 'assistant', content: [{ type: 'text', text: assistantText.length ? assistantText : '(no content)' }] });
-  next.messages.push({ role: 'user', content: [{ type: 'text', text: userText, cache_control: { type: 'ephemeral' } }] });
+  next.messages.push({ role: 'assistant', content: Array.isArray(assistant) ? assistant : [{ type: 'text', text: assistant.length ? assistant : '(no content)' }] });
+  next.messages.push({ role: 'user', content: Array.isArray(user) ? user : [{ type: 'text', text: user, cache_control: { type: 'ephemeral' } }] });
   return next;
 }
 

@@ -172,7 +172,6 @@ ir::Result<RenderedPrompt> ChatRenderer::Impl::render(const ir::Request& req) co
         return ir::ApiError::invalid_request(std::string("the model's chat template cannot render this request: ") +
                                              e.what());
     }
-    const llama_vocab* vocab = llama_model_get_vocab(model);
     out.text = std::move(params.prompt);
     PromptTokenizer::Result tokenized;
     try {

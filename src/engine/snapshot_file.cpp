@@ -26,8 +26,27 @@ constexpr uint64_t k_name_seed = 0x61636B76u;  // "ackv"
 
 std::string errno_text(int err) { return std::error_code(err, std::generic_category()).message(); }
 
-// Reads exact byte counts from a file and hashes what it reads.
-class FileReader {
+// The reading side shared by both readers: exact byte counts from Source::fill, hashed.
+template <class Source>
+class HashingReader {
+public:
+    bool read(void* data, std::size_t n, bool hash = true) {
+        if (!static_cast<Source*>(this)->fill(static_cast<unsigned char*>(data), n)) return false;
+        if (hash) hash_.update(data, n);
+        return true;
+    }
+    template <class T>
+    bool read_value(T& v) {
+        return read(&v, sizeof v);
+    }
+    uint64_t checksum() const { return hash_.finish(); }
+
+private:
+    Hash64 hash_;
+};
+
+// Reads from a file.
+class FileReader : public HashingReader<FileReader> {
 public:
     explicit FileReader(const std::string& path) : fd_(::open(path.c_str(), O_RDONLY | O_CLOEXEC)) {
         if (fd_ < 0) error_ = errno;
@@ -45,8 +64,7 @@ public:
         if (::fstat(fd_, &st) != 0) return std::nullopt;
         return static_cast<uint64_t>(st.st_size);
     }
-    bool read(void* data, std::size_t n, bool hash = true) {
-        auto p = static_cast<unsigned char*>(data);
+    bool fill(unsigned char* p, std::size_t n) {
         std::size_t done = 0;
         while (done < n) {
             ssize_t r = ::read(fd_, p + done, n - done);
@@ -54,46 +72,32 @@ public:
             if (r <= 0) return false;
             done += static_cast<std::size_t>(r);
         }
-        if (hash) hash_.update(data, n);
         return true;
     }
-    template <class T>
-    bool read_value(T& v) {
-        return read(&v, sizeof v);
-    }
-    uint64_t checksum() const { return hash_.finish(); }
 
 private:
     int fd_;
     int error_ = 0;
-    Hash64 hash_;
 };
 
 // The same reads over bytes held in memory (a whole file's contents).
-class MemoryReader {
+class MemoryReader : public HashingReader<MemoryReader> {
 public:
     explicit MemoryReader(std::string_view bytes) : bytes_(bytes) {}
 
     bool opened() const { return true; }
     int error() const { return 0; }
     std::optional<uint64_t> size() const { return static_cast<uint64_t>(bytes_.size()); }
-    bool read(void* data, std::size_t n, bool hash = true) {
+    bool fill(unsigned char* p, std::size_t n) {
         if (n > bytes_.size() - pos_) return false;
-        if (n > 0) std::memcpy(data, bytes_.data() + pos_, n);
+        if (n > 0) std::memcpy(p, bytes_.data() + pos_, n);
         pos_ += n;
-        if (hash) hash_.update(data, n);
         return true;
     }
-    template <class T>
-    bool read_value(T& v) {
-        return read(&v, sizeof v);
-    }
-    uint64_t checksum() const { return hash_.finish(); }
 
 private:
     std::string_view bytes_;
     std::size_t pos_ = 0;
-    Hash64 hash_;
 };
 
 // Writes to a new file and hashes what it writes.

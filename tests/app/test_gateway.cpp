@@ -189,6 +189,32 @@ TEST(Gateway, ContentArrivingWithAnErrorInOneReadIsStreamedBeforeTheError) {
     EXPECT_NE(r.body.find("CUDA error: out of memory"), std::string::npos);
 }
 
+TEST(Gateway, TruncatedOrNonSseUpstreamAnswersEndWithAClearError) {
+    // A stream that ends cleanly before its finish_reason, and a 200 whose body is not SSE at all
+    // (a proxy's HTML page): streamed, the client gets an error event naming the upstream;
+    // not streamed, a 5xx api_error. Never a hang, and the gateway keeps serving.
+    auto truncated = text_reply({"half an ans"});
+    truncated.chunks.resize(2);  // role chunk + one content chunk, then a clean end
+    ScriptedReply html;
+    html.chunks = {"<html><body><h1>502 Bad Gateway</h1></body></html>\n"};
+    for (const ScriptedReply& rep : {truncated, html}) {
+        Fixture f;
+        f.upstream.push(rep);
+        auto r = f.post(kSimpleStream);
+        ASSERT_EQ(r.status, 200u) << r.body;
+        auto ev = sse_events(r.body);
+        ASSERT_FALSE(ev.empty()) << r.body;
+        EXPECT_EQ(ev.front().first, "message_start");
+        EXPECT_EQ(ev.back().first, "error") << r.body;
+        EXPECT_NE(r.body.find("ended the stream before it finished"), std::string::npos) << r.body;
+        f.upstream.push(rep);
+        auto whole = f.post(kSimple);
+        EXPECT_GE(whole.status, 500u) << whole.body;
+        EXPECT_NE(whole.body.find(R"("type":"api_error")"), std::string::npos) << whole.body;
+        EXPECT_EQ(f.post(kSimple).status, 200u);
+    }
+}
+
 TEST(Gateway, ClientDisconnectCancelsTheUpstreamRequest) {
     Fixture f;
     ScriptedReply hang;

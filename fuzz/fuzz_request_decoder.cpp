@@ -15,7 +15,7 @@
 #include <string_view>
 
 #include "anthropic/request_decoder.hpp"
-#include "anthropic/utf8_check.hpp"
+#include "common/utf8.hpp"
 #include "common/json.hpp"
 #include "fuzz_support.hpp"
 #include "ir/prompt_stability.hpp"
@@ -34,22 +34,22 @@ void check_error(const ir::ApiError& e) {
 bool is_json(std::string_view text) { return json::parse(text, 100000).ok(); }
 
 void check_block(const ir::ContentBlock& b) {
-    FUZZ_CHECK(anthropic::is_valid_utf8(b.text));
-    FUZZ_CHECK(anthropic::is_valid_utf8(b.id));
-    FUZZ_CHECK(anthropic::is_valid_utf8(b.name));
+    FUZZ_CHECK(utf8::is_valid(b.text));
+    FUZZ_CHECK(utf8::is_valid(b.id));
+    FUZZ_CHECK(utf8::is_valid(b.name));
     if (b.kind == ir::BlockKind::tool_use) FUZZ_CHECK(is_json(b.input_json));
     for (const auto& inner : b.content) check_block(inner);
 }
 
 void check_request(const ir::Request& r) {
     FUZZ_CHECK(!r.model.empty());
-    FUZZ_CHECK(anthropic::is_valid_utf8(r.model));
+    FUZZ_CHECK(utf8::is_valid(r.model));
     FUZZ_CHECK(!r.messages.empty());
     for (const auto& b : r.system) check_block(b);
     for (const auto& m : r.messages)
         for (const auto& b : m.content) check_block(b);
     for (const auto& t : r.tools) {
-        FUZZ_CHECK(anthropic::is_valid_utf8(t.name));
+        FUZZ_CHECK(utf8::is_valid(t.name));
         if (!t.input_schema_json.empty()) FUZZ_CHECK(is_json(t.input_schema_json));
     }
     if (!r.output_schema_json.empty()) FUZZ_CHECK(is_json(r.output_schema_json));

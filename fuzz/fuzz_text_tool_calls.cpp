@@ -15,7 +15,7 @@
 #include <string_view>
 #include <vector>
 
-#include "anthropic/utf8_check.hpp"
+#include "common/utf8.hpp"
 #include "fuzz_support.hpp"
 #include "openai/text_tool_calls.hpp"
 
@@ -80,7 +80,7 @@ std::vector<TextSegment> run(const std::vector<std::string_view>& pieces, bool t
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
     std::string_view text(reinterpret_cast<const char*>(data), size);
-    const bool utf8 = anthropic::is_valid_utf8(text);
+    const bool utf8 = utf8::is_valid(text);
 
     std::vector<std::string_view> bytes;
     for (std::size_t i = 0; i < text.size(); ++i) bytes.push_back(text.substr(i, 1));
@@ -101,12 +101,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
                 FUZZ_CHECK(is_json_object(s.arguments_json, false));
                 if (utf8) {
                     FUZZ_CHECK(is_json_object(s.arguments_json, true));
-                    FUZZ_CHECK(anthropic::is_valid_utf8(s.name));
+                    FUZZ_CHECK(utf8::is_valid(s.name));
                 }
             } else {
                 FUZZ_CHECK(!s.text.empty());
                 if (s.kind == TextSegment::Kind::thinking) FUZZ_CHECK(think);
-                if (utf8) FUZZ_CHECK(anthropic::is_valid_utf8(s.text));
+                if (utf8) FUZZ_CHECK(utf8::is_valid(s.text));
                 all_text += s.text;
             }
         }

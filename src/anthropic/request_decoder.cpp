@@ -9,7 +9,7 @@
 #include "anthropic/field_reader.hpp"
 #include "anthropic/settings_decoder.hpp"
 #include "anthropic/tools_decoder.hpp"
-#include "anthropic/utf8_check.hpp"
+#include "common/utf8.hpp"
 
 namespace anyclaude::anthropic {
 
@@ -131,7 +131,7 @@ bool decode_body(DecodeContext& ctx, const bj::object& body, ir::Request& out) {
 std::string parse_error_message(const boost::system::error_code& ec, std::string_view body, std::size_t max_depth) {
     if (ec == bj::error::too_deep)
         return "malformed JSON: nesting deeper than " + std::to_string(max_depth) + " levels";
-    if (!is_valid_utf8(body)) return "malformed JSON: the body is not valid UTF-8";
+    if (!utf8::is_valid(body)) return "malformed JSON: the body is not valid UTF-8";
     return "malformed JSON: " + ec.message();
 }
 

@@ -6,6 +6,7 @@
 #include <cctype>
 
 #include "common/json.hpp"
+#include "common/utf8.hpp"
 #include "openai/upstream_error_body.hpp"
 
 namespace anyclaude::openai {
@@ -60,40 +61,13 @@ std::string context_counts(std::string_view body) {
     return std::to_string(*prompt) + " tokens > " + std::to_string(*ctx) + " maximum: ";
 }
 
-// Length of the well-formed UTF-8 sequence starting at s[i] (no overlong forms, surrogates or
-// code points above U+10FFFF), or 0 when none starts there.
-std::size_t utf8_sequence(std::string_view s, std::size_t i) {
-    auto byte = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
-    unsigned char c = byte(i);
-    if (c < 0x80) return 1;
-    std::size_t n = 0;
-    unsigned char lo = 0x80, hi = 0xBF;  // allowed range of the second byte
-    if (c >= 0xC2 && c <= 0xDF) {
-        n = 2;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        n = 3;
-        if (c == 0xE0) lo = 0xA0;
-        if (c == 0xED) hi = 0x9F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        n = 4;
-        if (c == 0xF0) lo = 0x90;
-        if (c == 0xF4) hi = 0x8F;
-    } else {
-        return 0;
-    }
-    if (n > s.size() - i || byte(i + 1) < lo || byte(i + 1) > hi) return 0;
-    for (std::size_t k = 2; k < n; ++k)
-        if ((byte(i + k) & 0xC0) != 0x80) return 0;
-    return n;
-}
-
 }  // namespace
 
 std::string utf8_excerpt(std::string_view text, std::size_t max_bytes) {
     std::string out;
     std::size_t i = 0;
     while (i < text.size()) {
-        std::size_t n = utf8_sequence(text, i);
+        std::size_t n = utf8::sequence_length(text, i);
         if (i + (n ? n : 1) > max_bytes) return out + "...";
         if (n)
             out.append(text.substr(i, n));

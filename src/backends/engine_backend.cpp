@@ -64,10 +64,9 @@ struct EventChannel {  // I/O thread
     // Waits until events arrive or the timeout passes.
     awaitable<void> wait(std::chrono::milliseconds timeout) {
         if (!mailbox->empty()) co_return;
-        auto keep = waiter;
-        keep->timer.expires_after(timeout);
+        waiter->timer.expires_after(timeout);
         boost::system::error_code ec;
-        co_await keep->timer.async_wait(net::redirect_error(use_awaitable, ec));
+        co_await waiter->timer.async_wait(net::redirect_error(use_awaitable, ec));
     }
     std::vector<ir::Event> take() { return mailbox->take(); }
 };

@@ -100,8 +100,27 @@ private:
     std::size_t pos_ = 0;
 };
 
-// Writes to a new file and hashes what it writes.
-class FileWriter {
+// The writing side shared by both writers: bytes go to Sink::put, hashed.
+template <class Sink>
+class HashingWriter {
+public:
+    bool write(const void* data, std::size_t n) {
+        if (!static_cast<Sink*>(this)->put(static_cast<const unsigned char*>(data), n)) return false;
+        hash_.update(data, n);
+        return true;
+    }
+    template <class T>
+    bool write_value(const T& v) {
+        return write(&v, sizeof v);
+    }
+    uint64_t checksum() const { return hash_.finish(); }
+
+private:
+    Hash64 hash_;
+};
+
+// Writes to a new file.
+class FileWriter : public HashingWriter<FileWriter> {
 public:
     explicit FileWriter(const std::string& path)
         : fd_(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) {
@@ -113,8 +132,7 @@ public:
 
     bool opened() const { return fd_ >= 0; }
     int error() const { return error_; }
-    bool write(const void* data, std::size_t n) {
-        auto p = static_cast<const unsigned char*>(data);
+    bool put(const unsigned char* p, std::size_t n) {
         std::size_t done = 0;
         while (done < n) {
             ssize_t w = ::write(fd_, p + done, n - done);
@@ -122,14 +140,8 @@ public:
             if (w < 0) return fail();
             done += static_cast<std::size_t>(w);
         }
-        hash_.update(data, n);
         return true;
     }
-    template <class T>
-    bool write_value(const T& v) {
-        return write(&v, sizeof v);
-    }
-    uint64_t checksum() const { return hash_.finish(); }
     bool restrict_permissions() { return ::fchmod(fd_, 0600) == 0 || fail(); }
     bool sync() { return ::fsync(fd_) == 0 || fail(); }
     bool close() {
@@ -146,27 +158,19 @@ private:
     }
     int fd_;
     int error_ = 0;
-    Hash64 hash_;
 };
 
-// Appends to a string and hashes what it appends (snapshot_file_bytes).
-class StringWriter {
+// Appends to a string (snapshot_file_bytes).
+class StringWriter : public HashingWriter<StringWriter> {
 public:
-    bool write(const void* data, std::size_t n) {
-        if (n > 0) out_.append(static_cast<const char*>(data), n);
-        hash_.update(data, n);
+    bool put(const unsigned char* p, std::size_t n) {
+        if (n > 0) out_.append(reinterpret_cast<const char*>(p), n);
         return true;
     }
-    template <class T>
-    bool write_value(const T& v) {
-        return write(&v, sizeof v);
-    }
-    uint64_t checksum() const { return hash_.finish(); }
     std::string take() { return std::move(out_); }
 
 private:
     std::string out_;
-    Hash64 hash_;
 };
 
 // Everything from the magic to the checksum, to a FileWriter or a StringWriter.

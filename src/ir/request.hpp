@@ -38,6 +38,14 @@ struct ContentBlock {
         b.cache_breakpoint = breakpoint;
         return b;
     }
+    static ContentBlock make_tool_use(std::string id, std::string name, std::string input_json) {
+        ContentBlock b;
+        b.kind = BlockKind::tool_use;
+        b.id = std::move(id);
+        b.name = std::move(name);
+        b.input_json = std::move(input_json);
+        return b;
+    }
 };
 
 struct Message {

@@ -116,12 +116,7 @@ ir::Tool read_tool() {
 }
 
 ir::ContentBlock tool_use(std::string id, std::string name, std::string input) {
-    ir::ContentBlock b;
-    b.kind = ir::BlockKind::tool_use;
-    b.id = std::move(id);
-    b.name = std::move(name);
-    b.input_json = std::move(input);
-    return b;
+    return ir::ContentBlock::make_tool_use(std::move(id), std::move(name), std::move(input));
 }
 
 ir::ContentBlock tool_result(std::string id, std::string text, bool is_error = false) {

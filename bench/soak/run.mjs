@@ -425,6 +425,7 @@ async function main() {
   const tStart = performance.now();
   let lastPrint = tStart;
 
+  let lastHealth = Promise.resolve();  // the /health read of the latest sample
   const sample = (at) => {
     const m = rssKb(gw.pid);
     const s = { at, tS: (performance.now() - tStart) / 1000, rssKb: m.rss, hwmKb: m.hwm, threads: m.threads, fds: openFds(gw.pid) };
@@ -432,8 +433,6 @@ async function main() {
     // The engine's own figures at the same moment (the RAM tier is part of the RSS by design).
     lastHealth = healthOf(gw).then((h) => { s.inFlight = h.body.in_flight; s.cache = h.body.engine?.cache; s.engineRequests = h.body.engine?.requests; }).catch((err) => { s.healthError = String(err); });
   };
-  let lastHealth = Promise.resolve();
-  const sampling0 = () => lastHealth;
 
   // Memory is sampled at quiet points: at each sample point the clients pause, the requests in
   // flight end (the gateway's in_flight reaches 0), the engine idles for a moment (it hands
@@ -453,7 +452,7 @@ async function main() {
       }
       await sleep(QUIET_MS);
       sample(at);
-      await sampling0();
+      await lastHealth;
     }).finally(() => { gate = null; release(); });
   };
 

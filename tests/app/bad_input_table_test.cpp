@@ -13,8 +13,7 @@
 #include <functional>
 #include <thread>
 
-#include "app/server_runner.hpp"
-#include "support/loopback.hpp"
+#include "app/gateway_fixture.hpp"
 
 using namespace anyclaude;
 using namespace anyclaude::test;
@@ -27,33 +26,12 @@ namespace {
 const std::string kGood =
     R"({"model":"claude-sonnet-4-5","max_tokens":100,"messages":[{"role":"user","content":"hi"}]})";
 
-struct Gateway {
-    IoThread upstream_io;
-    ScriptedUpstream upstream{upstream_io.executor()};
-    std::unique_ptr<app::RunningServer> server;
-
-    explicit Gateway(const std::function<void(app::Config&)>& tweak) {
-        app::Config cfg;
-        cfg.mode = "openai";
-        cfg.port = 0;
-        cfg.backend_url = upstream.base_url();
-        cfg.model = "main-model";
-        cfg.log_level = "warn";
-        if (tweak) tweak(cfg);
-        server = std::make_unique<app::RunningServer>(cfg);
-    }
-    unsigned short port() const { return server->port(); }
-};
-
+using Gateway = GatewayFixture;
 using Headers = std::vector<std::pair<std::string, std::string>>;
 
-SimpleResponse post(Gateway& g, const std::string& body, Headers h = {}, const std::string& path = "/v1/messages") {
-    h.push_back({"anthropic-version", "2023-06-01"});
-    return http_request(g.port(), "POST", path, body, h);
-}
 
-// Writes raw bytes, then (optionally) keeps the connection open without sending more; reads
-// until the server closes. Parses the status and the body of the one response.
+// Writes raw bytes and sends nothing more; reads until the server closes. Parses the status and
+// the body of the one response.
 SimpleResponse raw_exchange(unsigned short port, const std::string& bytes) {
     net::io_context ioc;
     tcp::socket sock(ioc);
@@ -97,7 +75,7 @@ struct Case {
 
 Case body_case(std::string name, std::string body, std::string message) {
     return {std::move(name), 400, "invalid_request_error", std::move(message),
-            [body = std::move(body)](Gateway& g) { return post(g, body); }};
+            [body = std::move(body)](Gateway& g) { return g.post(body); }};
 }
 
 std::vector<Case> cases() {
@@ -161,15 +139,15 @@ std::vector<Case> cases() {
         body_case("ThinkingBudgetTooSmall", with_field(R"("thinking":{"type":"enabled","budget_tokens":10})"),
                   "budget_tokens"),
         {"CountTokensMalformed", 400, "invalid_request_error", "malformed JSON",
-         [](Gateway& g) { return post(g, "{\"model\":", {}, "/v1/messages/count_tokens"); }},
+         [](Gateway& g) { return g.post("{\"model\":", {}, "/v1/messages/count_tokens"); }},
         {"BodyOverTheLimit", 413, "request_too_large", "maximum allowed size",
-         [](Gateway& g) { return post(g, with_messages(R"([{"role":"user","content":")" + std::string(2u << 20, 'a') + "\"}]")); },
+         [](Gateway& g) { return g.post(with_messages(R"([{"role":"user","content":")" + std::string(2u << 20, 'a') + "\"}]")); },
          [](app::Config& c) { c.max_body_bytes = 1u << 20; }},
         {"HeaderFlood", 431, "invalid_request_error", "headers are too large",
          [](Gateway& g) {
              Headers h;
              for (int i = 0; i < 200; ++i) h.push_back({"x-flood-" + std::to_string(i), std::string(500, 'h')});
-             return post(g, kGood, h);
+             return g.post(kGood, h);
          }},
         {"SlowSender", 408, "timeout_error", "not received in full within 300 ms",
          [](Gateway& g) {
@@ -186,21 +164,21 @@ std::vector<Case> cases() {
              slow.delay_before_headers = std::chrono::milliseconds(400);
              g.upstream.push(slow);
              SimpleResponse first;
-             std::thread t([&] { first = post(g, kGood); });
+             std::thread t([&] { first = g.post(kGood); });
              for (int i = 0; i < 400 && g.upstream.bodies().empty(); ++i)
                  std::this_thread::sleep_for(std::chrono::milliseconds(5));
-             SimpleResponse second = post(g, kGood);
+             SimpleResponse second = g.post(kGood);
              t.join();
              EXPECT_EQ(first.status, 200u) << first.body;
              return second;
          },
          [](app::Config& c) { c.max_concurrent_requests = 1; }, 1},
-        {"MissingApiKey", 401, "authentication_error", "x-api-key", [](Gateway& g) { return post(g, kGood); },
+        {"MissingApiKey", 401, "authentication_error", "x-api-key", [](Gateway& g) { return g.post(kGood); },
          [](app::Config& c) { c.api_key = "sekret-key"; }},
         {"WrongApiKey", 401, "authentication_error", "x-api-key",
-         [](Gateway& g) { return post(g, kGood, {{"x-api-key", "sekret-kez"}}); },
+         [](Gateway& g) { return g.post(kGood, {{"x-api-key", "sekret-kez"}}); },
          [](app::Config& c) { c.api_key = "sekret-key"; }},
-        {"UnknownPath", 404, "not_found_error", "/v1/complete", [](Gateway& g) { return post(g, kGood, {}, "/v1/complete"); }},
+        {"UnknownPath", 404, "not_found_error", "/v1/complete", [](Gateway& g) { return g.post(kGood, {}, "/v1/complete"); }},
         {"WrongMethod", 405, "invalid_request_error", "use POST",
          [](Gateway& g) { return http_request(g.port(), "GET", "/v1/messages"); }},
     };
@@ -230,7 +208,7 @@ TEST_P(Table, Case) {
     // Still serving: a good request right after is answered, and it is the only one the backend sees.
     Headers h;
     if (c.name == "MissingApiKey" || c.name == "WrongApiKey") h.push_back({"x-api-key", "sekret-key"});
-    SimpleResponse ok = post(g, kGood, h);
+    SimpleResponse ok = g.post(kGood, h);
     EXPECT_EQ(ok.status, 200u) << ok.body;
     EXPECT_NE(ok.body.find(R"("type":"message")"), std::string::npos) << ok.body;
     EXPECT_EQ(g.upstream.bodies().size(), c.reaches_backend + 1);

@@ -6,8 +6,7 @@
 
 #include <boost/json.hpp>
 
-#include "app/server_runner.hpp"
-#include "support/loopback.hpp"
+#include "app/gateway_fixture.hpp"
 #include "support/test_support.hpp"
 
 using namespace anyclaude;
@@ -21,28 +20,7 @@ const std::string kSimple =
 const std::string kSimpleStream =
     R"({"model":"claude-sonnet-4-5","max_tokens":100,"stream":true,"messages":[{"role":"user","content":"hi"}]})";
 
-struct Fixture {
-    IoThread upstream_io;
-    ScriptedUpstream upstream{upstream_io.executor()};
-    std::unique_ptr<app::RunningServer> gateway;
-
-    explicit Fixture(std::function<void(app::Config&)> tweak = {}) {
-        app::Config cfg;
-        cfg.mode = "openai";
-        cfg.port = 0;
-        cfg.backend_url = upstream.base_url();
-        cfg.model = "main-model";
-        cfg.small_model = "small-model";
-        cfg.log_level = "warn";
-        if (tweak) tweak(cfg);
-        gateway = std::make_unique<app::RunningServer>(cfg);
-    }
-    unsigned short port() const { return gateway->port(); }
-    SimpleResponse post(const std::string& body, std::vector<std::pair<std::string, std::string>> h = {}) {
-        h.push_back({"anthropic-version", "2023-06-01"});
-        return http_request(port(), "POST", "/v1/messages?beta=true", body, h);
-    }
-};
+using Fixture = GatewayFixture;
 
 std::vector<std::pair<std::string, bj::value>> sse_events(const std::string& body) {
     std::vector<std::pair<std::string, bj::value>> out;

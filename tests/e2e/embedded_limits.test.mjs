@@ -4,12 +4,11 @@
 // not fit in the KV cells together still both get answered (the idle one moves to the RAM tier).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import path from 'node:path';
+import net from 'node:net';
 import Anthropic from '@anthropic-ai/sdk';
-import { client } from './lib/sdk.mjs';
 import { scratchDir, removeDir, sleep, waitFor } from './lib/procs.mjs';
 import {
-  makeTinyModel, startEmbedded, engineStats, statsDelta, admissions, fixture, countTokens, promptTotal,
+  makeTinyModel, withEmbedded, engineStats, statsDelta, admissions, fixture, countTokens, promptTotal,
   followUp, sendTurn,
 } from './lib/embedded.mjs';
 
@@ -23,17 +22,7 @@ before(async () => {
 });
 after(() => removeDir(dir));
 
-async function withGateway(opts, fn) {
-  const gw = await startEmbedded({ model, cacheDir: path.join(dir, `kv-${Math.random().toString(36).slice(2)}`), ...opts });
-  try {
-    return await fn(gw, client(gw, { timeout: 60000 }));
-  } catch (err) {
-    err.message += `\n--- gateway log (tail) ---\n${gw.logs().slice(-4000)}`;
-    throw err;
-  } finally {
-    await gw.stop();
-  }
-}
+const withGateway = (opts, fn) => withEmbedded({ model, dir, ...opts }, fn);
 
 const clock = () => performance.now();
 
@@ -174,7 +163,6 @@ test('clients leaving while their prompts are still being rendered: the gateway 
   // Regression (found by the soak benchmark): cancelling a request whose prompt was being
   // rendered on the render pool crashed the process.
   await withGateway({ parallel: 2 }, async (gw, sdk) => {
-    const net = await import('node:net');
     for (let round = 0; round < 16; round++) {
       const sockets = [];
       for (let i = 0; i < 8; i++) {

@@ -4,11 +4,9 @@
 // the previous turn afterwards, input + cache_read + cache_creation = the exact token count).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import path from 'node:path';
-import { client } from './lib/sdk.mjs';
 import { scratchDir, removeDir } from './lib/procs.mjs';
 import {
-  makeTinyModel, startEmbedded, engineStats, statsDelta, admissions, fixture, countTokens, promptTotal,
+  makeTinyModel, withEmbedded, engineStats, statsDelta, admissions, fixture, countTokens, promptTotal,
   followUp, sendTurn,
 } from './lib/embedded.mjs';
 
@@ -24,17 +22,7 @@ before(async () => {
 });
 after(() => removeDir(dir));
 
-async function withGateway(opts, fn) {
-  const gw = await startEmbedded({ model, cacheDir: path.join(dir, `kv-${Math.random().toString(36).slice(2)}`), ...opts });
-  try {
-    return await fn(gw, client(gw, { timeout: 60000 }));
-  } catch (err) {
-    err.message += `\n--- gateway log (tail) ---\n${gw.logs().slice(-4000)}`;
-    throw err;
-  } finally {
-    await gw.stop();
-  }
-}
+const withGateway = (opts, fn) => withEmbedded({ model, dir, ...opts }, fn);
 
 // Checks one turn's usage against the exact token count; returns the usage the client ends with.
 function checkUsage(r, total, label, { stream }) {

@@ -8,6 +8,7 @@ import { gatewayBin, readFixture } from './paths.mjs';
 import { startGateway } from './gateway.mjs';
 import { runProcess } from './procs.mjs';
 import { makeModelStopEarly } from './gguf.mjs';
+import { client } from './sdk.mjs';
 
 // anyclaude-make-model sits beside the gateway binary (ANYCLAUDE_MAKE_MODEL_BIN overrides).
 export function makeModelBin() {
@@ -34,6 +35,20 @@ export async function startEmbedded({ model, cacheDir, ctxSize = 16384, maxToken
   const a = ['--model', model, '--cache-dir', cacheDir, '--ctx-size', String(ctxSize), '--max-tokens-cap', String(maxTokensCap)];
   if (parallel !== undefined) a.push('--parallel', String(parallel));
   return startGateway({ envOnly: true, args: [...a, ...args], env, wrap, startTimeoutMs });
+}
+
+// Runs fn(gw, sdk) against a new embedded gateway on `model` whose disk tier is a fresh folder
+// under `dir`; the gateway's log tail is added to a failure; the gateway is stopped afterwards.
+export async function withEmbedded({ model, dir, ...opts }, fn) {
+  const gw = await startEmbedded({ model, cacheDir: path.join(dir, `kv-${Math.random().toString(36).slice(2)}`), ...opts });
+  try {
+    return await fn(gw, client(gw, { timeout: 60000 }));
+  } catch (err) {
+    err.message += `\n--- gateway log (tail) ---\n${gw.logs().slice(-4000)}`;
+    throw err;
+  } finally {
+    await gw.stop();
+  }
 }
 
 export async function health(gw) {

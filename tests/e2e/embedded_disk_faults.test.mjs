@@ -252,7 +252,9 @@ test('truncated, corrupt, foreign-model and unfinished files: never loaded, remo
 
 test('SIGTERM while an answer streams: no new connections, the answer finishes, the conversation is written to disk, exit 0', { timeout: 120000 }, async (t) => {
   const cacheDir = path.join(dir, 'term');
-  const gw = await startEmbedded({ model, cacheDir, maxTokensCap: 400 });
+  // A model that cannot end the answer by itself, so a shorter answer can only mean a cut one.
+  const endless = await makeTinyModel(dir, { name: 'endless.gguf', neverStop: true });
+  const gw = await startEmbedded({ model: endless, cacheDir, maxTokensCap: 400 });
   const body = { ...A(), max_tokens: 400, stream: true };
   const pending = postSse(`${gw.url}/v1/messages`, JSON.stringify(body), {}, 60000);
   // Wait for the first tokens, then SIGTERM.
@@ -271,7 +273,7 @@ test('SIGTERM while an answer streams: no new connections, the answer finishes, 
   assert.equal(r.error, null, String(r.error));
   assert.equal(types.at(-1), 'message_stop', `the stream in flight ends properly: ${types.slice(-5).join(',')}`);
   const delta = r.events.find((e) => e.event === 'message_delta')?.json;
-  assert.equal(delta.usage.output_tokens, 400, 'the whole answer was generated');
+  assert.deepEqual({ stop: delta.delta.stop_reason, out: delta.usage.output_tokens }, { stop: 'max_tokens', out: 400 }, 'the whole answer was generated');
   assert.deepEqual({ code: exit.code, signal: exit.signal }, { code: 0, signal: null }, logs.slice(-3000));
   assert.match(logs, /engine stopped; prompt cache written to disk/);
   assert.ok(snapshotFiles(cacheDir).some((f) => f.size > 1 << 20), 'the conversation is on disk');

@@ -18,7 +18,8 @@ let dir;
 let model;
 before(async () => {
   dir = scratchDir('embedded-limits');
-  model = await makeTinyModel(dir);
+  // Answers of an exact length: the model never ends one by itself.
+  model = await makeTinyModel(dir, { neverStop: true });
 });
 after(() => removeDir(dir));
 
@@ -46,7 +47,7 @@ async function settled(gw, key, quietMs = 300) {
 
 test('client disconnects: mid-generation and mid-prefill; the sequence is freed at once and the gateway keeps serving', { timeout: 120000 }, async (t) => {
   await withGateway({ ctxSize: 16384, maxTokensCap: 4000 }, async (gw, sdk) => {
-    // Mid-generation: a long answer (max_tokens 4000, random weights rarely stop), aborted after
+    // Mid-generation: a long answer (max_tokens 4000; this model never stops by itself), aborted after
     // the first words.
     const ctrl = new AbortController();
     const stream = sdk.messages.stream({ model: 'claude-sonnet-5-5', max_tokens: 4000, messages: [{ role: 'user', content: 'Write a very long story.' }] }, { signal: ctrl.signal });

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { gatewayBin, readFixture } from './paths.mjs';
 import { startGateway } from './gateway.mjs';
 import { runProcess } from './procs.mjs';
-import { makeModelStopEarly } from './gguf.mjs';
+import { makeModelStopEarly, makeModelNeverStop } from './gguf.mjs';
 import { client } from './sdk.mjs';
 
 // anyclaude-make-model sits beside the gateway binary (ANYCLAUDE_MAKE_MODEL_BIN overrides).
@@ -19,12 +19,14 @@ export function makeModelBin() {
 
 // Writes the tiny qwen2 model (real Qwen tokenizer, Qwen2.5 template, random f32 weights) to
 // dir/name. stopEarly: patch it so that it ends most turns by itself after a few tokens (see
-// gguf.mjs), which Claude Code needs to finish a turn with exit status 0.
-export async function makeTinyModel(dir, { name = 'tiny.gguf', stopEarly = false, seed = 1 } = {}) {
+// gguf.mjs), which Claude Code needs to finish a turn with exit status 0. neverStop: patch it so
+// that it never ends an answer by itself, for tests that need an answer of exactly max_tokens.
+export async function makeTinyModel(dir, { name = 'tiny.gguf', stopEarly = false, neverStop = false, seed = 1 } = {}) {
   const out = path.join(dir, name);
   const r = await runProcess(makeModelBin(), ['--out', out, '--shape', 'tiny', '--type', 'f32', '--seed', String(seed)], {}, 60000);
   assert.equal(r.code, 0, `anyclaude-make-model failed (${r.code}):\n${r.stdout}\n${r.stderr}`);
   if (stopEarly) makeModelStopEarly(out);
+  if (neverStop) makeModelNeverStop(out);
   return out;
 }
 

@@ -1,7 +1,9 @@
 // Reads the tensor table of a GGUF file and patches f32 tensor values in place. The embedded-mode
 // tests use it to make a random-weights model (anyclaude-make-model --type f32) that ends its
 // turns by itself: Claude Code treats stop_reason max_tokens as an error (exit 1), so a
-// `claude -p` turn can only complete with a model that samples <|im_end|> on its own.
+// `claude -p` turn can only complete with a model that samples <|im_end|> on its own; and the
+// opposite, a model that never samples a control token, for tests that need an answer of an
+// exact length (an unpatched random model ends one answer in about a hundred on its own).
 import fs from 'node:fs';
 
 const GGUF_MAGIC = 0x46554747; // "GGUF" little-endian
@@ -9,9 +11,12 @@ const SCALAR_SIZE = { 0: 1, 1: 1, 2: 2, 3: 2, 4: 4, 5: 4, 6: 4, 7: 1, 10: 8, 11:
 const TYPE_STRING = 8;
 const TYPE_ARRAY = 9;
 const GGML_F32 = 0;
+const TYPE_INT32 = 5;
+const TOKEN_TYPE_CONTROL = 3;
 
-// Returns {alignment, dataStart, tensors: Map(name -> {dims, type, offset})}; offsets are
-// absolute file positions of each tensor's data.
+// Returns {alignment, dataStart, tensors: Map(name -> {dims, type, offset}), tokenTypes}; offsets
+// are absolute file positions of each tensor's data; tokenTypes is tokenizer.ggml.token_type
+// (an Int32Array, or null when the file has none).
 export function readTensorTable(file) {
   const fd = fs.openSync(file, 'r');
   try {
@@ -41,10 +46,15 @@ export function readTensorTable(file) {
     const nTensors = u64();
     const nKv = u64();
     let alignment = 32;
+    let tokenTypes = null;
     for (let i = 0; i < nKv; i++) {
       const key = str();
       const type = u32();
       if (key === 'general.alignment' && type === 4) { alignment = head.readUInt32LE(p); }
+      if (key === 'tokenizer.ggml.token_type' && type === TYPE_ARRAY && head.readUInt32LE(p) === TYPE_INT32) {
+        const n = Number(head.readBigUInt64LE(p + 4));
+        tokenTypes = Int32Array.from({ length: n }, (_, k) => head.readInt32LE(p + 12 + 4 * k));
+      }
       skipValue(type);
     }
     const infos = [];
@@ -58,7 +68,7 @@ export function readTensorTable(file) {
     }
     const dataStart = Math.ceil(p / alignment) * alignment;
     const tensors = new Map(infos.map((t) => [t.name, { dims: t.dims, type: t.type, offset: dataStart + t.rel }]));
-    return { alignment, dataStart, tensors };
+    return { alignment, dataStart, tensors, tokenTypes };
   } finally {
     fs.closeSync(fd);
   }
@@ -72,6 +82,21 @@ export function readTensorTable(file) {
 // (measured on the tiny shape: 19 tokens per answer on average, 1 in 150 answers empty, none past
 // 120 tokens in 150; eos 2.3 gives 9 tokens on average but 1 answer in 8 empty).
 export function makeModelStopEarly(file, { eosToken = 151645, base = 1.0, eos = 2.2 } = {}) {
+  setSharedComponent(file, (t) => (t === eosToken ? eos : base));
+}
+
+// Makes the model never end an answer by itself (nor sample any other control token): the same
+// shared component as above, with every CONTROL token (<|im_end|>, <|endoftext|>, the FIM and
+// repo markers: all the end-of-generation tokens) given `control` instead of `base`. Their
+// logits sit ~(base - control) * h0, about 30 nats with the defaults, below every other token's.
+export function makeModelNeverStop(file, { base = 1.0, control = -3.0 } = {}) {
+  const { tokenTypes } = readTensorTable(file);
+  if (!tokenTypes) throw new Error('gguf: no tokenizer.ggml.token_type');
+  setSharedComponent(file, (t) => (tokenTypes[t] === TOKEN_TYPE_CONTROL ? control : base));
+}
+
+// Writes valueFor(token) into dimension 0 of every row of token_embd (tied to the output).
+function setSharedComponent(file, valueFor) {
   const { tensors } = readTensorTable(file);
   const emb = tensors.get('token_embd.weight');
   if (!emb) throw new Error('gguf: no token_embd.weight');
@@ -82,7 +107,7 @@ export function makeModelStopEarly(file, { eosToken = 151645, base = 1.0, eos = 
   try {
     const rows = Buffer.alloc(nEmbd * nVocab * 4);
     fs.readSync(fd, rows, 0, rows.length, emb.offset);
-    for (let t = 0; t < nVocab; t++) rows.writeFloatLE(t === eosToken ? eos : base, t * nEmbd * 4);
+    for (let t = 0; t < nVocab; t++) rows.writeFloatLE(valueFor(t), t * nEmbd * 4);
     fs.writeSync(fd, rows, 0, rows.length, emb.offset);
   } finally {
     fs.closeSync(fd);

@@ -8,7 +8,7 @@
 //
 //   node bench/soak/run.mjs [--requests 2000] [--concurrency 8] [--disconnect 0.1] [--seed 1]
 //        [--bin build/anyclaude] [--max-tokens-cap 16] [--parallel 8] [--ctx-size 65536]
-//        [--cache-ram-mb 24] [--cache-disk-mb 24] [--flash-attn true] [--prompt-scale 0.2] [--rss-base 200]
+//        [--cache-ram-mb 24] [--cache-disk-mb 20480] [--flash-attn true] [--prompt-scale 0.2] [--rss-base 200]
 //        [--sample-every 200] [--quiet-ms 500] [--request-timeout-ms 120000] [--out FILE] [--keep]
 //
 // See bench/soak/README.md for the traffic mix and what the figures mean.
@@ -35,10 +35,11 @@ const { values: opt } = parseArgs({
     parallel: { type: 'string' },           // default: concurrency
     'ctx-size': { type: 'string' },         // default: 16384 per sequence
     'cache-ram-mb': { type: 'string', default: '24' },  // small: the RAM tier is full well before --rss-base
-    // Small too: the disk tier's index (each file's token ids stay in memory) stops growing
-    // before --rss-base. With the tiny model a file is ~270 bytes per token, so the index is
-    // ~1.5% of the disk tier (a real model's file is ~100x larger per token).
-    'cache-disk-mb': { type: 'string', default: '24' },
+    // The gateway's own default (20 GiB): the disk tier grows through the whole run. Its index
+    // keeps each file's tokens that no other file shares (4 bytes a token, ~7 KB a file here)
+    // in memory, ~1.5% of the files' size with the tiny model (~270 bytes per token on disk; a
+    // real model's file is ~100x larger per token).
+    'cache-disk-mb': { type: 'string', default: '20480' },
     'prompt-scale': { type: 'string', default: '0.2' },  // share of every prose string of the fixtures kept
     'flash-attn': { type: 'string', default: 'true' },  // off: the attention scratch grows with the KV cells in use
     'rss-base': { type: 'string', default: '200' },
@@ -373,9 +374,29 @@ function planDisconnect(r) {
 
 function rssKb(pid) {
   let s;
-  try { s = fs.readFileSync(`/proc/${pid}/status`, 'utf8'); } catch { return { rss: NaN, hwm: NaN, threads: NaN }; }
+  try { s = fs.readFileSync(`/proc/${pid}/status`, 'utf8'); } catch { return { rss: NaN, hwm: NaN, threads: NaN, anon: NaN, file: NaN }; }
   const field = (name) => Number(new RegExp(`${name}:\\s+(\\d+)`).exec(s)?.[1] ?? NaN);  // NaN: gone (a zombie has no VmRSS)
-  return { rss: field('VmRSS'), hwm: field('VmHWM'), threads: field('Threads') };
+  // VmRSS = RssAnon (heap, stacks) + RssFile (the model file's mapped pages, libraries) + RssShmem.
+  return { rss: field('VmRSS'), hwm: field('VmHWM'), threads: field('Threads'), anon: field('RssAnon'), file: field('RssFile') };
+}
+// The largest anonymous mapping: llama.cpp's KV cache and compute buffers, allocated once at
+// start and made resident page by page as KV cells are first written (bounded by its size).
+function largestAnonMapping(pid) {
+  let txt;
+  try { txt = fs.readFileSync(`/proc/${pid}/smaps`, 'utf8'); } catch { return null; }
+  let best = null;
+  let cur = null;
+  for (const l of txt.split('\n')) {
+    const m = /^([0-9a-f]+)-([0-9a-f]+) \S+ \S+ \S+ \d+\s*(.*)$/.exec(l);
+    if (m) {
+      cur = m[3] ? null : { sizeKb: (parseInt(m[2], 16) - parseInt(m[1], 16)) / 1024, rssKb: 0 };
+      if (cur && (!best || cur.sizeKb > best.sizeKb)) best = cur;
+      continue;
+    }
+    const r = /^Rss:\s+(\d+) kB/.exec(l);
+    if (r && cur) cur.rssKb = Number(r[1]);
+  }
+  return best;
 }
 function openFds(pid) {
   try { return fs.readdirSync(`/proc/${pid}/fd`).length; } catch { return null; }
@@ -428,10 +449,10 @@ async function main() {
   let lastHealth = Promise.resolve();  // the /health read of the latest sample
   const sample = (at) => {
     const m = rssKb(gw.pid);
-    const s = { at, tS: (performance.now() - tStart) / 1000, rssKb: m.rss, hwmKb: m.hwm, threads: m.threads, fds: openFds(gw.pid) };
+    const s = { at, tS: (performance.now() - tStart) / 1000, rssKb: m.rss, hwmKb: m.hwm, anonKb: m.anon, fileKb: m.file, kv: largestAnonMapping(gw.pid), threads: m.threads, fds: openFds(gw.pid) };
     samples.push(s);
     // The engine's own figures at the same moment (the RAM tier is part of the RSS by design).
-    lastHealth = healthOf(gw).then((h) => { s.inFlight = h.body.in_flight; s.cache = h.body.engine?.cache; s.engineRequests = h.body.engine?.requests; }).catch((err) => { s.healthError = String(err); });
+    lastHealth = healthOf(gw).then((h) => { s.inFlight = h.body.in_flight; s.heap = h.body.memory; s.cache = h.body.engine?.cache; s.engineRequests = h.body.engine?.requests; }).catch((err) => { s.healthError = String(err); });
   };
 
   // Memory is sampled at quiet points: at each sample point the clients pause, the requests in
@@ -568,6 +589,9 @@ async function main() {
   // The same without the RAM tier's snapshots (prompt cache memory the budget allows by design).
   const lessTier = (x) => x.rssKb - (x.cache?.ram_bytes ?? 0) / 1024;
   const growthLessTierPct = base?.cache && last?.cache ? ((lessTier(last) - lessTier(base)) / lessTier(base)) * 100 : null;
+  // ... and without the KV buffer's pages first touched since (llama.cpp's memory, not ours).
+  const lessTierKv = (x) => lessTier(x) - (x.kv?.rssKb ?? 0);
+  const growthLessTierKvPct = base?.kv && last?.kv && base?.cache && last?.cache ? ((lessTierKv(last) - lessTierKv(base)) / lessTierKv(base)) * 100 : null;
   const kinds = {};
   for (const r of all) {
     const k = (kinds[r.kind] ??= { sent: 0, ok: 0, disconnect: 0, failure: 0, ttft: [] });
@@ -604,9 +628,14 @@ async function main() {
   }
   line(`RSS after request ${RSS_BASE} -> ${N}`, base && last ? `${mb(base.rssKb)} -> ${mb(last.rssKb)}: ${growthPct >= 0 ? '+' : ''}${growthPct.toFixed(2)}%   target <= 5%: ${rssOk ? 'PASS' : 'MISS'}` : 'not sampled');
   if (growthLessTierPct !== null) line('  the same less the RAM tier', `${mb(lessTier(base))} -> ${mb(lessTier(last))}: ${growthLessTierPct >= 0 ? '+' : ''}${growthLessTierPct.toFixed(2)}%`);
+  if (growthLessTierKvPct !== null) line('  the same less the KV buffer too', `${mb(lessTierKv(base))} -> ${mb(lessTierKv(last))}: ${growthLessTierKvPct >= 0 ? '+' : ''}${growthLessTierKvPct.toFixed(2)}% (KV buffer resident ${mb(base.kv.rssKb)} -> ${mb(last.kv.rssKb)} of ${mb(last.kv.sizeKb)})`);
+  if (base?.heap && last?.heap) {
+    const h0 = base.heap.heap_in_use_bytes, h1 = last.heap.heap_in_use_bytes;
+    line('  heap in use (live allocations)', `${mb(h0 / 1024)} -> ${mb(h1 / 1024)}: ${h1 >= h0 ? '+' : ''}${mb((h1 - h0) / 1024)}; held free by the allocator ${mb(base.heap.heap_free_held_bytes / 1024)} -> ${mb(last.heap.heap_free_held_bytes / 1024)}`);
+  }
   line('RSS series (after request N: RSS, RAM tier)', '');
   for (const s of samples) {
-    console.log(`      ${String(s.at).padStart(6)}  ${mb(s.rssKb).padStart(10)}  RAM tier ${s.cache ? `${(s.cache.ram_bytes / 1048576).toFixed(1)} MiB/${s.cache.ram_snapshots}` : '?'}  disk ${s.cache ? `${(s.cache.disk_bytes / 1048576).toFixed(1)} MiB/${s.cache.disk_files}` : '?'}  fds ${s.fds}  threads ${s.threads}`);
+    console.log(`      ${String(s.at).padStart(6)}  ${mb(s.rssKb).padStart(10)} (anon ${mb(s.anonKb)} of which KV buffer ${s.kv ? mb(s.kv.rssKb) : '?'}, file ${mb(s.fileKb)})  RAM tier ${s.cache ? `${(s.cache.ram_bytes / 1048576).toFixed(1)} MiB/${s.cache.ram_snapshots}` : '?'}  disk ${s.cache ? `${(s.cache.disk_bytes / 1048576).toFixed(1)} MiB/${s.cache.disk_files}` : '?'}  fds ${s.fds}  threads ${s.threads}${s.heap ? `  heap in use ${mb(s.heap.heap_in_use_bytes / 1024)}, free held ${mb(s.heap.heap_free_held_bytes / 1024)}` : ''}`);
   }
   line('RSS after the probe / peak (VmHWM)', `${mb(rssEnd.rss)} / ${mb(rssEnd.hwm)}; open fds ${fdsEnd}`);
   if (eng) {
@@ -634,7 +663,7 @@ async function main() {
     wallS, reqPerS: all.length / wallS,
     ttftMs: { n: ttft.length, p50: pct(ttft, 50), p90: pct(ttft, 90), p99: pct(ttft, 99), max: ttft.at(-1) ?? null },
     headersMs: { p50: pct(hdrs, 50), p99: pct(hdrs, 99) }, durationMs: { p50: pct(total, 50), p99: pct(total, 99), max: total.at(-1) ?? null },
-    rss: { baseAt: RSS_BASE, baseKb: base?.rssKb ?? null, endAt: N, endKb: last?.rssKb ?? null, growthPct, growthLessRamTierPct: growthLessTierPct, targetPct: 5, pass: rssOk, afterProbeKb: rssEnd.rss, peakKb: rssEnd.hwm },
+    rss: { baseAt: RSS_BASE, baseKb: base?.rssKb ?? null, endAt: N, endKb: last?.rssKb ?? null, growthPct, growthLessRamTierPct: growthLessTierPct, growthLessRamTierAndKvPct: growthLessTierKvPct, targetPct: 5, pass: rssOk, afterProbeKb: rssEnd.rss, peakKb: rssEnd.hwm },
     byKind: Object.fromEntries(Object.entries(kinds).map(([k, v]) => [k, { sent: v.sent, ok: v.ok, disconnect: v.disconnect, failure: v.failure, ttftP50: pct(v.ttft, 50), ttftP99: pct(v.ttft, 99) }])),
     stopReasons, checksPass: checksOk,
   };

@@ -2,6 +2,9 @@
 #include "app/gateway.hpp"
 
 #include <openssl/crypto.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -117,6 +120,15 @@ awaitable<void> Gateway::health(http::ResponseWriter& w) {
     j.key("requests").value(static_cast<int64_t>(stats_.requests.load()));
     j.key("in_flight").value(static_cast<int64_t>(stats_.in_flight.load()));
     if (auto engine = backend_->stats_json(); !engine.empty()) j.key("engine").raw(engine);
+#if defined(__GLIBC__)
+    // The allocator's view, to tell live data from memory it holds on to (fragmentation) when
+    // the resident size grows: heap_in_use_bytes is what the process has allocated and not freed.
+    struct mallinfo2 mi = ::mallinfo2();
+    j.key("memory").begin_object();
+    j.key("heap_in_use_bytes").value(static_cast<int64_t>(mi.uordblks + mi.hblkhd));
+    j.key("heap_free_held_bytes").value(static_cast<int64_t>(mi.fordblks));
+    j.end_object();
+#endif
     j.end_object();
     co_await w.send(200, "application/json", std::move(body));
 }

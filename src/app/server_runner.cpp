@@ -1,10 +1,16 @@
 // Backend construction and server lifecycles (see server_runner.hpp).
 #include "app/server_runner.hpp"
 
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
 #include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 
@@ -57,6 +63,17 @@ std::shared_ptr<backends::Backend> make_engine_backend(const Config& cfg, std::s
         ss << f.rdbuf();
         eo.template_override = ss.str();
     }
+#if defined(__GLIBC__)
+    // Snapshot buffers (a sequence's KV state: megabytes, one or more per request) are
+    // allocated and freed all the time. glibc's mmap threshold grows to the size of the largest
+    // block freed (up to 32 MiB), after which such buffers come from the heap and leave it
+    // fragmented: the resident size crept up by ~8% over 2,000 requests (bench/soak) while
+    // the live heap stayed flat. A fixed threshold keeps every block of 256 KiB or more in its own
+    // mapping, returned to the system when freed. (A user who tunes the allocator through
+    // GLIBC_TUNABLES=glibc.malloc.*=... keeps their settings and glibc's defaults for the rest.)
+    const char* tunables = std::getenv("GLIBC_TUNABLES");
+    if (!tunables || !std::strstr(tunables, "glibc.malloc.")) ::mallopt(M_MMAP_THRESHOLD, 256 << 10);
+#endif
     try {
         auto eng = std::make_shared<engine::Engine>(std::move(eo));
         backends::EngineBackendOptions bo;

@@ -154,16 +154,22 @@ EngineStats Engine::stats() const {
 void Engine::return_free_memory(bool force) {
     // Snapshots are megabytes each and are allocated and freed on several threads (engine,
     // render pool, I/O), so glibc's per-thread heaps keep freed pages resident: the process
-    // stayed at its high-water mark (soak benchmark). Hand them back when the engine goes idle,
-    // and every few seconds while it is busy (a trim of a few hundred MB takes ~1 ms).
+    // stayed at its high-water mark (soak benchmark). Hand them back once the engine has been
+    // idle for a moment, and every few seconds while it is busy (a trim of a few hundred MB takes
+    // ~1 ms).
     auto now = std::chrono::steady_clock::now();
     if (!force && now - last_trim_ < std::chrono::seconds(2)) return;
-    if (force && now - last_trim_ < std::chrono::milliseconds(200)) return;
     last_trim_ = now;
     ::malloc_trim(0);
 }
 
 void Engine::run() {
+    // The idle trim waits this long after the last job ends: the I/O and render threads free what
+    // the finished requests held (their events, answers, snapshot copies) just after the engine
+    // is done with them, and a trim before that would leave those pages resident until the next
+    // busy period.
+    constexpr auto k_idle_trim_delay = std::chrono::milliseconds(250);
+    bool trimmed_while_idle = false;
     for (;;) {
         std::shared_ptr<EngineJob> next;
         bool active = false;
@@ -172,12 +178,17 @@ void Engine::run() {
             for (auto& s : slots_) active = active || s->job != nullptr;
             if (stopping_) break;
             if (!active && queue_.empty()) {
-                lock.unlock();
-                return_free_memory(/*force=*/true);
-                lock.lock();
-                cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+                auto work = [&] { return stopping_ || !queue_.empty(); };
+                if (trimmed_while_idle) {
+                    cv_.wait(lock, work);
+                } else if (!cv_.wait_for(lock, k_idle_trim_delay, work)) {
+                    lock.unlock();
+                    return_free_memory(/*force=*/true);
+                    trimmed_while_idle = true;
+                }
                 continue;
             }
+            trimmed_while_idle = false;
             if (!queue_.empty()) {
                 next = queue_.front();
                 queue_.pop_front();

@@ -37,9 +37,10 @@ const char* to_string(Tier t) {
 
 namespace {
 
+// A snapshot's tokens live in the snapshot tree only (RadixTree::tokens_of): a disk tier of
+// thousands of files would otherwise keep a second copy of every file's tokens in RAM.
 struct Snapshot {
     uint64_t id = 0;
-    Tokens tokens;
     Priority prio = Priority::normal;
     uint64_t last_used = 0;
     std::size_t state_bytes = 0;      // size of the state, wherever it is
@@ -79,6 +80,7 @@ struct PromptCache::Impl {
     explicit Impl(CacheOptions o) : opt(std::move(o)) {}
 
     std::string path_of(const Snapshot& s) const { return opt.disk_dir + "/" + s.file; }
+    Tokens tokens_of(const Snapshot& s) const { return snap_tree.tokens_of(s.id); }
     static uint64_t rank(const Snapshot& s) { return (s.in_ram ? k_rank_ram : k_rank_disk) | s.last_used; }
     void rerank(const Snapshot& s) { snap_tree.set_rank(s.id, rank(s)); }
     void touch(Snapshot& s) {
@@ -214,14 +216,14 @@ void PromptCache::Impl::scan_disk_tier() {
     for (Found& f : found) {
         Snapshot s;
         s.id = next_id++;
-        s.tokens = std::move(f.header.tokens);
         s.prio = f.header.priority;
         s.last_used = ++clock;
         s.state_bytes = f.header.state_bytes;
         s.file = f.name;
         auto& stored = snaps[s.id] = std::move(s);
         note_file(stored, f.header.file_bytes, stored.prio);
-        snap_tree.insert(stored.id, stored.tokens, rank(stored));
+        snap_tree.insert(stored.id, f.header.tokens, rank(stored));
+        Tokens().swap(f.header.tokens);
     }
     enforce_disk_budget();
     if (!snaps.empty() || st.disk_rejected > 0)
@@ -240,9 +242,10 @@ bool PromptCache::Impl::write_to_disk(Snapshot& s) {
         spdlog::warn("prompt cache: not writing snapshot {}: {} belongs to another snapshot", s.id, s.file);
         return false;
     }
-    auto written = write_snapshot_file(opt.disk_dir, s.file, opt.model_fingerprint, s.prio, s.tokens, s.state);
+    const Tokens tokens = tokens_of(s);
+    auto written = write_snapshot_file(opt.disk_dir, s.file, opt.model_fingerprint, s.prio, tokens, s.state);
     if (!written) {
-        spdlog::warn("prompt cache: snapshot of {} tokens not saved: {}", s.tokens.size(), written.error());
+        spdlog::warn("prompt cache: snapshot of {} tokens not saved: {}", tokens.size(), written.error());
         ++st.disk_write_failures;
         return false;
     }
@@ -316,9 +319,8 @@ uint64_t PromptCache::Impl::add(const Tokens& tokens, std::vector<uint8_t> state
     Snapshot s;
     if (same) {
         s = take_over(*same, effective);
-    } else {
-        s.tokens = tokens;
-        if (disk_ok) s.file = snapshot_file_name(opt.model_fingerprint, tokens);
+    } else if (disk_ok) {
+        s.file = snapshot_file_name(opt.model_fingerprint, tokens);
     }
     // Normal snapshots that this one extends are now redundant.
     for (uint64_t id : snap_tree.strict_prefixes(tokens))
@@ -330,7 +332,7 @@ uint64_t PromptCache::Impl::add(const Tokens& tokens, std::vector<uint8_t> state
     if (s.on_disk) file_owner[s.file] = s.id;
     auto& stored = snaps[s.id] = std::move(s);
     keep_in_ram(stored, std::move(state));
-    snap_tree.insert(stored.id, stored.tokens, rank(stored));
+    snap_tree.insert(stored.id, tokens, rank(stored));
     uint64_t id = stored.id;
     if (stored.state_bytes > opt.ram_budget_bytes)
         evict_from_ram(stored);  // larger than the whole budget: straight to disk, others stay
@@ -407,10 +409,11 @@ std::optional<PromptCache::Loaded> PromptCache::load(uint64_t snapshot_id) {
     if (it == impl_->snaps.end()) return std::nullopt;
     Snapshot& s = it->second;
     impl_->touch(s);
-    if (s.in_ram) return Loaded{s.tokens, s.state};
+    Tokens tokens = impl_->tokens_of(s);
+    if (s.in_ram) return Loaded{std::move(tokens), s.state};
 
     const std::string path = impl_->path_of(s);
-    auto state = read_snapshot_state(path, impl_->opt.model_fingerprint, s.tokens);
+    auto state = read_snapshot_state(path, impl_->opt.model_fingerprint, tokens);
     if (!state) {
         spdlog::warn("prompt cache: removing {}: {}", path, state.error());
         ++impl_->st.disk_rejected;
@@ -419,7 +422,7 @@ std::optional<PromptCache::Loaded> PromptCache::load(uint64_t snapshot_id) {
     }
     ++impl_->st.disk_loads;
     ::utimensat(AT_FDCWD, path.c_str(), nullptr, 0);  // recency survives a restart (best effort)
-    Loaded out{s.tokens, std::move(*state)};
+    Loaded out{std::move(tokens), std::move(*state)};
     if (out.state.size() <= impl_->opt.ram_budget_bytes) {  // back into RAM; others may leave
         impl_->keep_in_ram(s, out.state);
         impl_->rerank(s);

@@ -32,6 +32,19 @@ RadixTree::~RadixTree() = default;
 bool RadixTree::contains(uint64_t key) const { return items_.count(key) > 0; }
 std::size_t RadixTree::size() const { return items_.size(); }
 
+Tokens RadixTree::tokens_of(uint64_t key) const {
+    auto it = items_.find(key);
+    if (it == items_.end()) return {};
+    std::size_t n = 0;
+    for (const Node* node = it->second.end; node; node = node->parent) n += node->edge.size();
+    Tokens out(n);
+    for (const Node* node = it->second.end; node; node = node->parent) {
+        n -= node->edge.size();
+        std::copy(node->edge.begin(), node->edge.end(), out.begin() + static_cast<std::ptrdiff_t>(n));
+    }
+    return out;
+}
+
 bool RadixTree::better(uint64_t a, uint64_t b) const {
     uint64_t ra = items_.at(a).rank, rb = items_.at(b).rank;
     return ra != rb ? ra > rb : a > b;
@@ -62,6 +75,7 @@ RadixTree::Node* RadixTree::split(Node* child, std::size_t keep) {
     upper->top[1] = child->top[1];
     upper->ntop = child->ntop;
     child->edge.erase(child->edge.begin(), child->edge.begin() + keep);
+    child->edge.shrink_to_fit();  // the tree is the only copy of the tokens: no slack kept
 
     auto& slot = parent->children[upper->edge.front()];
     std::unique_ptr<Node> owned = std::move(slot);

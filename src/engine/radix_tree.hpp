@@ -37,6 +37,9 @@ public:
     void erase(uint64_t key);  // no-op for an unknown key
     void set_rank(uint64_t key, uint64_t rank);
     bool contains(uint64_t key) const;
+    // The tokens of an item (rebuilt from the edges on its path; empty for an unknown key), so
+    // that callers need not keep a second copy of them.
+    Tokens tokens_of(uint64_t key) const;
     std::size_t size() const;
 
     // Deepest common prefix of `prompt` with any item (other than `exclude`), nullopt when none

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <memory>
+#include <vector>
 
 #include <boost/json.hpp>
 
@@ -268,6 +270,27 @@ TEST(Gateway, HealthAndModels) {
     EXPECT_EQ(http_request(f.port(), "GET", "/v1/models/main-model").status, 200u);
     EXPECT_EQ(http_request(f.port(), "GET", "/v1/models/other").status, 404u);
 }
+
+#if defined(__GLIBC__)
+// /health's memory figures are the allocator's: a block allocated in this process (the server
+// runs in it) shows in heap_in_use_bytes, and leaves it when freed.
+TEST(Gateway, HealthReportsTheLiveHeap) {
+    Fixture f;
+    auto heap = [&] {
+        auto h = bj::parse(http_request(f.port(), "GET", "/health").body).as_object();
+        auto& m = h.at("memory").as_object();
+        EXPECT_GE(m.at("heap_free_held_bytes").as_int64(), 0);
+        return m.at("heap_in_use_bytes").as_int64();
+    };
+    const int64_t before = heap();
+    auto block = std::make_unique<std::vector<char>>(64u << 20, 'x');
+    const int64_t during = heap();
+    block.reset();
+    const int64_t after = heap();
+    EXPECT_GE(during - before, int64_t{60} << 20) << before << " -> " << during;
+    EXPECT_GE(during - after, int64_t{60} << 20) << during << " -> " << after;
+}
+#endif
 
 TEST(Gateway, CountTokens) {
     Fixture f;

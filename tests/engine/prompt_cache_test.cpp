@@ -102,6 +102,8 @@ TEST(RadixTree, EraseMergesAndRanksUpdate) {
     EXPECT_EQ(tree.longest({1, 2})->key, 4u);
     EXPECT_EQ(tree.exact({1, 2, 3, 4}).size(), 2u);
     EXPECT_EQ(tree.strict_prefixes({1, 2, 3, 4, 5}).size(), 2u);
+    EXPECT_EQ(tree.tokens_of(4), (Tokens{1, 2, 3, 4}));
+    EXPECT_TRUE(tree.tokens_of(2).empty());  // erased
     tree.insert(5, {}, 1);  // the empty sequence is a prefix of everything and matches nothing
     EXPECT_EQ(tree.strict_prefixes({1}).size(), 1u);
     EXPECT_FALSE(tree.longest({9}));
@@ -148,6 +150,13 @@ TEST(RadixTree, MatchesBruteForceOnRandomSequences) {
             tree.set_rank(it->first, ranks[it->first]);
         }
         ASSERT_EQ(tree.size(), items.size());
+        // The tree is the only copy of the tokens the prompt cache keeps: they come back intact
+        // through splits and merges.
+        for (int k = 0; k < 3 && !items.empty(); ++k) {
+            auto it = items.begin();
+            std::advance(it, rng() % items.size());
+            ASSERT_EQ(tree.tokens_of(it->first), it->second) << "round " << round;
+        }
 
         Tokens prompt = random_tokens(items);
         std::optional<uint64_t> exclude;

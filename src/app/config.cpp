@@ -1,7 +1,11 @@
 // Loading gateway settings from file, environment and flags (see config.hpp).
 #include "app/config.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <cstdlib>
+#include <functional>
+#include <limits>
 #include <fstream>
 #include <sstream>
 
@@ -35,120 +39,134 @@ const char* env(const char* name) {
 
 }  // namespace
 
+namespace {
+
+// One setting: its flag name (also its config-file key), whether ANYCLAUDE_<NAME> sets it too,
+// and how a value is checked and stored. apply() returns "" or what a valid value looks like.
+struct Setting {
+    const char* name;
+    bool has_env;
+    std::function<std::string(Config&, const std::string&)> apply;
+};
+
+template <class T>
+Setting text(const char* name, bool has_env, T Config::*field) {
+    return {name, has_env, [field](Config& c, const std::string& v) {
+                c.*field = v;
+                return std::string();
+            }};
+}
+
+Setting flag(const char* name, bool has_env, bool Config::*field) {
+    return {name, has_env, [field](Config& c, const std::string& v) {
+                auto b = parse_bool(v);
+                if (!b) return std::string("true or false");
+                c.*field = *b;
+                return std::string();
+            }};
+}
+
+Setting choice(const char* name, bool has_env, std::string Config::*field, std::vector<std::string> allowed,
+               const char* what) {
+    return {name, has_env, [field, allowed = std::move(allowed), what](Config& c, const std::string& v) {
+                if (std::find(allowed.begin(), allowed.end(), v) == allowed.end()) return std::string(what);
+                c.*field = v;
+                return std::string();
+            }};
+}
+
+// A whole number in [min, max] stored as value << shift; `not_a_number` (when given) is what the
+// error says for text that is no number at all.
+template <class T>
+Setting number(const char* name, bool has_env, T Config::*field, int64_t min, int64_t max, const char* what,
+               const char* not_a_number = nullptr, int shift = 0) {
+    return {name, has_env, [=](Config& c, const std::string& v) {
+                auto n = parse_int(v);
+                if (!n) return std::string(not_a_number ? not_a_number : what);
+                if (*n < min || *n > max) return std::string(what);
+                c.*field = static_cast<T>(*n) << shift;
+                return std::string();
+            }};
+}
+
+constexpr int64_t k_no_max = std::numeric_limits<int64_t>::max();
+constexpr int64_t k_no_min = std::numeric_limits<int64_t>::min();
+
+const std::vector<Setting>& settings() {
+    static const std::vector<Setting> table = {
+        text("host", true, &Config::host),
+        number("port", true, &Config::port, 0, 65535, "a port number 0-65535"),
+        {"mode", true,
+         [](Config& c, const std::string& v) {
+             static const std::vector<std::string> modes = {"lmstudio", "mlx-lm", "openai", "embedded"};
+             if (std::find(modes.begin(), modes.end(), v) == modes.end())
+                 return std::string("lmstudio, mlx-lm, openai or embedded");
+             c.mode = v;
+             c.mode_explicit = true;  // else a .gguf --model selects embedded
+             return std::string();
+         }},
+        text("backend-url", true, &Config::backend_url),
+        text("backend-key", true, &Config::backend_key),
+        text("model", true, &Config::model),
+        text("small-model", true, &Config::small_model),
+        text("api-key", true, &Config::api_key),
+        choice("log-level", true, &Config::log_level, {"trace", "debug", "info", "warn", "error", "off"},
+               "trace, debug, info, warn, error or off"),
+        text("log-file", true, &Config::log_file),
+        text("port-file", false, &Config::port_file),
+        choice("mid-system", true, &Config::mid_system, {"auto", "keep", "user"}, "auto, keep or user"),
+        flag("strip-billing-header", true, &Config::strip_billing_header),
+        number("max-tokens-cap", true, &Config::max_tokens_cap, 0, k_no_max, "a number >= 0; 0 means no cap"),
+        number("max-body-mb", true, &Config::max_body_bytes, 1, 4096, "1-4096", nullptr, 20),
+        number("max-concurrent-requests", true, &Config::max_concurrent_requests, 1, k_no_max, "a number >= 1"),
+        flag("insecure-bind", true, &Config::insecure_bind),
+        number("request-timeout-ms", true, &Config::request_timeout_ms, 10, 3'600'000, "milliseconds, 10-3600000"),
+        flag("log-bodies", true, &Config::log_bodies),
+        number("commit-grace-ms", false, &Config::commit_grace_ms, 1, 3'600'000, "milliseconds, 1-3600000"),
+        number("ping-interval-ms", false, &Config::ping_interval_ms, 1, 3'600'000, "milliseconds, 1-3600000"),
+        number("cache-ram-mb", true, &Config::cache_ram_mb, 0, k_no_max, ">= 0", "a whole number"),
+        number("cache-disk-mb", true, &Config::cache_disk_mb, 1, k_no_max, "megabytes, >= 1"),
+        text("cache-dir", true, &Config::cache_dir),
+        number("ctx-size", true, &Config::ctx_size, 0, k_no_max, ">= 0", "a whole number"),
+        number("parallel", true, &Config::parallel, 1, 64, "1-64", "a whole number"),
+        number("threads", true, &Config::threads, 0, k_no_max, ">= 0", "a whole number"),
+        number("batch", false, &Config::batch, 16, 8192, "16-8192", "a whole number"),
+        number("gpu-layers", true, &Config::gpu_layers, k_no_min, k_no_max, "a whole number"),
+        flag("flash-attn", true, &Config::flash_attn),
+        text("chat-template-file", true, &Config::chat_template_file),
+    };
+    return table;
+}
+
+}  // namespace
+
 const std::vector<std::string>& setting_names() {
-    static const std::vector<std::string> names = {
-        "host", "port", "mode", "backend-url", "backend-key", "model", "small-model", "api-key", "log-level",
-        "log-file", "port-file", "mid-system", "strip-billing-header", "max-tokens-cap", "max-body-mb",
-        "max-concurrent-requests", "insecure-bind", "request-timeout-ms", "log-bodies", "commit-grace-ms", "ping-interval-ms", "cache-ram-mb",
-        "cache-disk-mb", "cache-dir", "ctx-size", "parallel", "threads", "batch", "gpu-layers", "flash-attn", "chat-template-file"};
+    static const std::vector<std::string> names = [] {
+        std::vector<std::string> out;
+        for (const auto& s : settings()) out.emplace_back(s.name);
+        return out;
+    }();
     return names;
 }
 
-std::string apply_setting(Config& c, const std::string& name, const std::string& value) {
-    auto bad = [&](const char* what) { return "invalid value for " + name + ": '" + value + "' (" + what + ")"; };
-    if (name == "host") {
-        c.host = value;
-    } else if (name == "port") {
-        auto n = parse_int(value);
-        if (!n || *n < 0 || *n > 65535) return bad("a port number 0-65535");
-        c.port = static_cast<unsigned short>(*n);
-    } else if (name == "mode") {
-        if (value != "lmstudio" && value != "mlx-lm" && value != "openai" && value != "embedded")
-            return bad("lmstudio, mlx-lm, openai or embedded");
-        c.mode = value;
-        c.mode_explicit = true;
-    } else if (name == "backend-url") {
-        c.backend_url = value;
-    } else if (name == "backend-key") {
-        c.backend_key = value;
-    } else if (name == "model") {
-        c.model = value;
-    } else if (name == "small-model") {
-        c.small_model = value;
-    } else if (name == "api-key") {
-        c.api_key = value;
-    } else if (name == "log-level") {
-        if (value != "trace" && value != "debug" && value != "info" && value != "warn" && value != "error" &&
-            value != "off")
-            return bad("trace, debug, info, warn, error or off");
-        c.log_level = value;
-    } else if (name == "log-file") {
-        c.log_file = value;
-    } else if (name == "port-file") {
-        c.port_file = value;
-    } else if (name == "mid-system") {
-        if (value != "auto" && value != "keep" && value != "user") return bad("auto, keep or user");
-        c.mid_system = value;
-    } else if (name == "strip-billing-header") {
-        auto b = parse_bool(value);
-        if (!b) return bad("true or false");
-        c.strip_billing_header = *b;
-    } else if (name == "max-tokens-cap") {
-        auto n = parse_int(value);
-        if (!n || *n < 0) return bad("a number >= 0; 0 means no cap");
-        c.max_tokens_cap = *n;
-    } else if (name == "max-body-mb") {
-        auto n = parse_int(value);
-        if (!n || *n < 1 || *n > 4096) return bad("1-4096");
-        c.max_body_bytes = static_cast<std::size_t>(*n) << 20;
-    } else if (name == "max-concurrent-requests") {
-        auto n = parse_int(value);
-        if (!n || *n < 1) return bad("a number >= 1");
-        c.max_concurrent_requests = static_cast<std::size_t>(*n);
-    } else if (name == "insecure-bind") {
-        auto b = parse_bool(value);
-        if (!b) return bad("true or false");
-        c.insecure_bind = *b;
-    } else if (name == "log-bodies") {
-        auto b = parse_bool(value);
-        if (!b) return bad("true or false");
-        c.log_bodies = *b;
-    } else if (name == "request-timeout-ms") {
-        auto n = parse_int(value);
-        if (!n || *n < 10 || *n > 3'600'000) return bad("milliseconds, 10-3600000");
-        c.request_timeout_ms = *n;
-    } else if (name == "commit-grace-ms" || name == "ping-interval-ms") {
-        auto n = parse_int(value);
-        if (!n || *n < 1 || *n > 3'600'000) return bad("milliseconds, 1-3600000");
-        (name == "commit-grace-ms" ? c.commit_grace_ms : c.ping_interval_ms) = *n;
-    } else if (name == "cache-dir") {
-        c.cache_dir = value;
-    } else if (name == "chat-template-file") {
-        c.chat_template_file = value;
-    } else if (name == "flash-attn") {
-        auto b = parse_bool(value);
-        if (!b) return bad("true or false");
-        c.flash_attn = *b;
-    } else if (name == "cache-disk-mb") {
-        auto n = parse_int(value);
-        if (!n || *n < 1) return bad("megabytes, >= 1");
-        c.cache_disk_mb = *n;
-    } else if (name == "cache-ram-mb" || name == "ctx-size" || name == "parallel" || name == "threads" ||
-               name == "batch" || name == "gpu-layers") {
-        auto n = parse_int(value);
-        if (!n) return bad("a whole number");
-        if (name == "cache-ram-mb") {
-            if (*n < 0) return bad(">= 0");
-            c.cache_ram_mb = *n;
-        } else if (name == "ctx-size") {
-            if (*n < 0) return bad(">= 0");
-            c.ctx_size = *n;
-        } else if (name == "parallel") {
-            if (*n < 1 || *n > 64) return bad("1-64");
-            c.parallel = *n;
-        } else if (name == "threads") {
-            if (*n < 0) return bad(">= 0");
-            c.threads = *n;
-        } else if (name == "batch") {
-            if (*n < 16 || *n > 8192) return bad("16-8192");
-            c.batch = *n;
-        } else {
-            c.gpu_layers = *n;
-        }
-    } else {
-        return "unknown setting '" + name + "'";
+std::string env_name(const std::string& setting) {
+    for (const auto& s : settings()) {
+        if (s.name != setting || !s.has_env) continue;
+        std::string out = "ANYCLAUDE_";
+        for (char ch : setting) out += ch == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+        return out;
     }
     return {};
+}
+
+std::string apply_setting(Config& c, const std::string& name, const std::string& value) {
+    for (const auto& s : settings()) {
+        if (s.name != name) continue;
+        if (auto what = s.apply(c, value); !what.empty())
+            return "invalid value for " + name + ": '" + value + "' (" + what + ")";
+        return {};
+    }
+    return "unknown setting '" + name + "'";
 }
 
 std::string load_file_and_env(Config& c, const std::string& explicit_file) {
@@ -187,42 +205,12 @@ std::string load_file_and_env(Config& c, const std::string& explicit_file) {
             c.config_file = path;
         }
     }
-    struct EnvName {
-        const char* env;
-        const char* setting;
-    };
-    static const EnvName names[] = {
-        {"ANYCLAUDE_HOST", "host"},
-        {"ANYCLAUDE_PORT", "port"},
-        {"ANYCLAUDE_MODE", "mode"},
-        {"ANYCLAUDE_BACKEND_URL", "backend-url"},
-        {"ANYCLAUDE_BACKEND_KEY", "backend-key"},
-        {"ANYCLAUDE_MODEL", "model"},
-        {"ANYCLAUDE_SMALL_MODEL", "small-model"},
-        {"ANYCLAUDE_API_KEY", "api-key"},
-        {"ANYCLAUDE_LOG_LEVEL", "log-level"},
-        {"ANYCLAUDE_LOG_FILE", "log-file"},
-        {"ANYCLAUDE_MID_SYSTEM", "mid-system"},
-        {"ANYCLAUDE_STRIP_BILLING_HEADER", "strip-billing-header"},
-        {"ANYCLAUDE_MAX_TOKENS_CAP", "max-tokens-cap"},
-        {"ANYCLAUDE_MAX_BODY_MB", "max-body-mb"},
-        {"ANYCLAUDE_MAX_CONCURRENT_REQUESTS", "max-concurrent-requests"},
-        {"ANYCLAUDE_INSECURE_BIND", "insecure-bind"},
-        {"ANYCLAUDE_REQUEST_TIMEOUT_MS", "request-timeout-ms"},
-        {"ANYCLAUDE_LOG_BODIES", "log-bodies"},
-        {"ANYCLAUDE_CACHE_RAM_MB", "cache-ram-mb"},
-        {"ANYCLAUDE_CACHE_DISK_MB", "cache-disk-mb"},
-        {"ANYCLAUDE_CACHE_DIR", "cache-dir"},
-        {"ANYCLAUDE_CTX_SIZE", "ctx-size"},
-        {"ANYCLAUDE_PARALLEL", "parallel"},
-        {"ANYCLAUDE_THREADS", "threads"},
-        {"ANYCLAUDE_GPU_LAYERS", "gpu-layers"},
-        {"ANYCLAUDE_FLASH_ATTN", "flash-attn"},
-        {"ANYCLAUDE_CHAT_TEMPLATE_FILE", "chat-template-file"},
-    };
-    for (const auto& n : names)
-        if (const char* v = env(n.env))
-            if (auto err = apply_setting(c, n.setting, v); !err.empty()) return std::string(n.env) + ": " + err;
+    for (const auto& name : setting_names()) {
+        const std::string var = env_name(name);
+        if (var.empty()) continue;
+        if (const char* v = env(var.c_str()))
+            if (auto err = apply_setting(c, name, v); !err.empty()) return var + ": " + err;
+    }
     return {};
 }
 

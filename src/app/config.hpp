@@ -62,7 +62,11 @@ std::string effective_cache_dir(const Config& c);
 // The upstream URL the mode implies when backend_url is not set.
 std::string effective_backend_url(const Config& c);
 
-// Names of all settings (the long flag names), for help text and the config file.
+// Names of all settings (the long flag names, also the config file's keys).
 const std::vector<std::string>& setting_names();
+// The environment variable that sets a setting (ANYCLAUDE_ and the name in capitals with
+// underscores), or "" for those only a flag or the config file sets (port-file, batch,
+// commit-grace-ms, ping-interval-ms).
+std::string env_name(const std::string& setting);
 
 }  // namespace anyclaude::app

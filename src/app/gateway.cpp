@@ -2,9 +2,6 @@
 #include "app/gateway.hpp"
 
 #include <openssl/crypto.h>
-#if defined(__GLIBC__)
-#include <malloc.h>
-#endif
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -13,6 +10,7 @@
 #include "anthropic/request_decoder.hpp"
 #include "anthropic/response_encoder.hpp"
 #include "app/event_sinks.hpp"
+#include "common/heap_stats.hpp"
 #include "common/json.hpp"
 #include "ir/prompt_stability.hpp"
 
@@ -120,15 +118,14 @@ awaitable<void> Gateway::health(http::ResponseWriter& w) {
     j.key("requests").value(static_cast<int64_t>(stats_.requests.load()));
     j.key("in_flight").value(static_cast<int64_t>(stats_.in_flight.load()));
     if (auto engine = backend_->stats_json(); !engine.empty()) j.key("engine").raw(engine);
-#if defined(__GLIBC__)
     // The allocator's view, to tell live data from memory it holds on to (fragmentation) when
     // the resident size grows: heap_in_use_bytes is what the process has allocated and not freed.
-    struct mallinfo2 mi = ::mallinfo2();
-    j.key("memory").begin_object();
-    j.key("heap_in_use_bytes").value(static_cast<int64_t>(mi.uordblks + mi.hblkhd));
-    j.key("heap_free_held_bytes").value(static_cast<int64_t>(mi.fordblks));
-    j.end_object();
-#endif
+    if (auto heap = common::heap_stats()) {
+        j.key("memory").begin_object();
+        j.key("heap_in_use_bytes").value(heap->in_use_bytes);
+        j.key("heap_free_held_bytes").value(heap->free_held_bytes);
+        j.end_object();
+    }
     j.end_object();
     co_await w.send(200, "application/json", std::move(body));
 }

@@ -3,6 +3,9 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <functional>
+#include <string>
+#include <vector>
 
 #include "app/config.hpp"
 #include "app/server_runner.hpp"
@@ -19,6 +22,105 @@ TEST(Config, AppliesAndValidatesSettings) {
     EXPECT_NE(apply_setting(c, "nope", "1"), "");
     EXPECT_EQ(apply_setting(c, "strip-billing-header", "false"), "");
     EXPECT_FALSE(c.strip_billing_header);
+}
+
+// Every setting, through the one table behind flags, environment and the config file: a good
+// value lands in its field, bad ones are refused with a message naming the setting, the value
+// and what is expected, and leave the field as it was.
+struct SettingCase {
+    const char* name;
+    const char* good;
+    std::function<bool(const Config&)> landed;
+    std::vector<const char*> bad;
+};
+
+std::vector<SettingCase> setting_cases() {
+    return {
+        {"host", "0.0.0.0", [](const Config& c) { return c.host == "0.0.0.0"; }, {}},
+        {"port", "9001", [](const Config& c) { return c.port == 9001; }, {"70000", "-1", "x", "80x"}},
+        {"mode", "embedded", [](const Config& c) { return c.mode == "embedded" && c.mode_explicit; }, {"vllm", ""}},
+        {"backend-url", "http://h:1/v1", [](const Config& c) { return c.backend_url == "http://h:1/v1"; }, {}},
+        {"backend-key", "bk", [](const Config& c) { return c.backend_key == "bk"; }, {}},
+        {"model", "m.gguf", [](const Config& c) { return c.model == "m.gguf"; }, {}},
+        {"small-model", "s", [](const Config& c) { return c.small_model == "s"; }, {}},
+        {"api-key", "k", [](const Config& c) { return c.api_key == "k"; }, {}},
+        {"log-level", "debug", [](const Config& c) { return c.log_level == "debug"; }, {"loud", "INFO"}},
+        {"log-file", "/tmp/x.log", [](const Config& c) { return c.log_file == "/tmp/x.log"; }, {}},
+        {"port-file", "/tmp/p", [](const Config& c) { return c.port_file == "/tmp/p"; }, {}},
+        {"mid-system", "user", [](const Config& c) { return c.mid_system == "user"; }, {"drop"}},
+        {"strip-billing-header", "off", [](const Config& c) { return !c.strip_billing_header; }, {"maybe", "2"}},
+        {"max-tokens-cap", "0", [](const Config& c) { return c.max_tokens_cap == 0; }, {"-1", "1.5"}},
+        {"max-body-mb", "2", [](const Config& c) { return c.max_body_bytes == (2u << 20); }, {"0", "4097", "big"}},
+        {"max-concurrent-requests", "3", [](const Config& c) { return c.max_concurrent_requests == 3; }, {"0"}},
+        {"insecure-bind", "yes", [](const Config& c) { return c.insecure_bind; }, {"sure"}},
+        {"request-timeout-ms", "10", [](const Config& c) { return c.request_timeout_ms == 10; }, {"9", "3600001"}},
+        {"log-bodies", "1", [](const Config& c) { return c.log_bodies; }, {"all"}},
+        {"commit-grace-ms", "5", [](const Config& c) { return c.commit_grace_ms == 5; }, {"0"}},
+        {"ping-interval-ms", "3600000", [](const Config& c) { return c.ping_interval_ms == 3600000; }, {"0", "3600001"}},
+        {"cache-ram-mb", "0", [](const Config& c) { return c.cache_ram_mb == 0; }, {"-1", "lots"}},
+        {"cache-disk-mb", "1", [](const Config& c) { return c.cache_disk_mb == 1; }, {"0"}},
+        {"cache-dir", "off", [](const Config& c) { return c.cache_dir == "off"; }, {}},
+        {"ctx-size", "8192", [](const Config& c) { return c.ctx_size == 8192; }, {"-5"}},
+        {"parallel", "64", [](const Config& c) { return c.parallel == 64; }, {"0", "65"}},
+        {"threads", "3", [](const Config& c) { return c.threads == 3; }, {"-1"}},
+        {"batch", "16", [](const Config& c) { return c.batch == 16; }, {"15", "8193"}},
+        {"gpu-layers", "-1", [](const Config& c) { return c.gpu_layers == -1; }, {"all"}},
+        {"flash-attn", "true", [](const Config& c) { return c.flash_attn; }, {"auto"}},
+        {"chat-template-file", "t.jinja", [](const Config& c) { return c.chat_template_file == "t.jinja"; }, {}},
+    };
+}
+
+TEST(Config, EverySettingAppliesGoodValuesAndRefusesBadOnes) {
+    auto cases = setting_cases();
+    std::vector<std::string> covered;
+    for (const auto& k : cases) covered.push_back(k.name);
+    EXPECT_EQ(covered, setting_names()) << "one case per setting, in the table's order";
+    for (const auto& k : cases) {
+        Config c;
+        EXPECT_FALSE(k.landed(c)) << k.name << ": the sample value must differ from the default";
+        EXPECT_EQ(apply_setting(c, k.name, k.good), "") << k.name;
+        EXPECT_TRUE(k.landed(c)) << k.name << " = " << k.good;
+        for (const char* bad : k.bad) {
+            Config d;
+            EXPECT_EQ(apply_setting(d, k.name, k.good), "");
+            std::string err = apply_setting(d, k.name, bad);
+            EXPECT_EQ(err.rfind(std::string("invalid value for ") + k.name + ": '" + bad + "' (", 0), 0u) << err;
+            EXPECT_TRUE(k.landed(d)) << k.name << ": refusing '" << bad << "' changed the setting";
+        }
+    }
+    Config c;
+    EXPECT_EQ(apply_setting(c, "nope", "1"), "unknown setting 'nope'");
+    EXPECT_EQ(apply_setting(c, "port", "70000"), "invalid value for port: '70000' (a port number 0-65535)");
+    EXPECT_EQ(apply_setting(c, "parallel", "x"), "invalid value for parallel: 'x' (a whole number)");
+    EXPECT_EQ(apply_setting(c, "parallel", "65"), "invalid value for parallel: '65' (1-64)");
+}
+
+TEST(Config, EnvironmentVariablesSetTheirSettings) {
+    EXPECT_EQ(env_name("cache-disk-mb"), "ANYCLAUDE_CACHE_DISK_MB");
+    EXPECT_EQ(env_name("max-concurrent-requests"), "ANYCLAUDE_MAX_CONCURRENT_REQUESTS");
+    EXPECT_EQ(env_name("batch"), "");  // flag and config file only
+    EXPECT_EQ(env_name("port-file"), "");
+    EXPECT_EQ(env_name("nope"), "");
+    std::string empty = testing::TempDir() + "/anyclaude-empty-config.json";
+    std::ofstream(empty) << "{}";
+    std::size_t with_env = 0;
+    for (const auto& k : setting_cases()) {
+        const std::string var = env_name(k.name);
+        if (var.empty()) continue;
+        ++with_env;
+        setenv(var.c_str(), k.good, 1);
+        Config c;
+        EXPECT_EQ(load_file_and_env(c, empty), "") << var;
+        EXPECT_TRUE(k.landed(c)) << var << "=" << k.good;
+        if (!k.bad.empty()) {
+            setenv(var.c_str(), k.bad.front(), 1);
+            Config d;
+            std::string err = load_file_and_env(d, empty);
+            EXPECT_EQ(err.rfind(var + ": invalid value for " + k.name, 0), 0u) << err;
+        }
+        unsetenv(var.c_str());
+    }
+    EXPECT_EQ(with_env, 27u);
 }
 
 TEST(Config, ModeUrlsFollowTheirVariables) {

@@ -6,38 +6,23 @@
 // Full and read-only disks are real: a small tmpfs mounted in a private mount namespace
 // (unshare -m) that the gateway is started in (nsenter). Where mount namespaces are not allowed
 // those two tests say so and skip; the rest run everywhere.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { client } from './lib/sdk.mjs';
-import { scratchDir, removeDir, waitFor } from './lib/procs.mjs';
-import { makeTinyModel, startEmbedded, engineStats, fixture, followUp, sendTurn } from './lib/embedded.mjs';
+import { filesUnder, waitFor } from './lib/procs.mjs';
+import { makeTinyModel, tinyModelForFile, startEmbedded, engineStats, fixture, followUp, sendTurn } from './lib/embedded.mjs';
 import { postSse } from './lib/sse.mjs';
 
-let dir;
-let model;
-before(async () => {
-  dir = scratchDir('disk-faults');
-  model = await makeTinyModel(dir);
-});
-after(() => removeDir(dir));
+const tiny = tinyModelForFile('disk-faults');
 
 // Snapshot files under root: [{name, size, sha}] (name relative to root), sorted.
 function snapshotFiles(root) {
-  const out = [];
-  const walk = (d) => {
-    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
-      const p = path.join(d, e.name);
-      if (e.isDirectory()) walk(p);
-      else out.push({ name: path.relative(root, p), size: fs.statSync(p).size,
-        sha: crypto.createHash('sha256').update(fs.readFileSync(p)).digest('hex') });
-    }
-  };
-  if (fs.existsSync(root)) walk(root);
-  return out.sort((a, b) => a.name.localeCompare(b.name));
+  return filesUnder(root).map((f) => ({ name: f.rel, size: fs.statSync(f.full).size,
+    sha: crypto.createHash('sha256').update(fs.readFileSync(f.full)).digest('hex') }));
 }
 
 // A tmpfs at `where`, mounted in a mount namespace of its own, held open by a sleeping process.
@@ -72,6 +57,19 @@ async function privateTmpfs(where, sizeBytes) {
   };
 }
 
+// Runs fn(fsys, cacheDir) with the disk tier on a 64 MiB privateTmpfs at <scratch>/<name>, then
+// unmounts it; skips the test where a private tmpfs cannot be mounted.
+async function inPrivateTmpfs(t, name, fn) {
+  const where = path.join(tiny.dir, name);
+  const fsys = await privateTmpfs(where, 64 << 20);
+  if (fsys.error) { t.skip(fsys.error); return; }
+  try {
+    await fn(fsys, where);
+  } finally {
+    fsys.close();
+  }
+}
+
 // The tiny model's answer text does not matter; a turn must be answered in full.
 async function turn(gw, body) {
   return sendTurn(client(gw, { timeout: 60000 }), body, { stream: true });
@@ -88,11 +86,8 @@ const A = () => fixture('capture-first.json');
 const B = () => fixture('capture-side-1.json');
 
 test('disk full (a tmpfs with no room left): snapshots that do not fit are counted and skipped, answers go on, what was written stays intact and loads after a restart', { timeout: 180000 }, async (t) => {
-  const fsys = await privateTmpfs(path.join(dir, 'full'), 64 << 20);
-  if (fsys.error) { t.skip(fsys.error); return; }
-  try {
-    const cacheDir = path.join(dir, 'full');
-    const gw = await startEmbedded({ model, cacheDir, wrap: fsys.wrap });
+  await inPrivateTmpfs(t, 'full', async (fsys, cacheDir) => {
+    const gw = await startEmbedded({ model: tiny.model, cacheDir, wrap: fsys.wrap });
     let first;
     let stopped;
     try {
@@ -121,7 +116,7 @@ test('disk full (a tmpfs with no room left): snapshots that do not fit are count
     }
 
     // A restart on the same (still full) disk: every file that is there loads.
-    const gw2 = await startEmbedded({ model, cacheDir, wrap: fsys.wrap });
+    const gw2 = await startEmbedded({ model: tiny.model, cacheDir, wrap: fsys.wrap });
     try {
       const s = await engineStats(gw2);
       assert.equal(s.cache.disk_files, after.length, JSON.stringify(s.cache));
@@ -134,17 +129,12 @@ test('disk full (a tmpfs with no room left): snapshots that do not fit are count
       const st = await stopGateway(gw2);
       assert.equal(st.exit.code, 0, st.logs.slice(-3000));
     }
-  } finally {
-    fsys.close();
-  }
+  });
 });
 
 test('read-only disk: the files on it are used, writes fail and are counted, answers go on, exit 0, nothing changes on disk', { timeout: 180000 }, async (t) => {
-  const fsys = await privateTmpfs(path.join(dir, 'ro'), 64 << 20);
-  if (fsys.error) { t.skip(fsys.error); return; }
-  try {
-    const cacheDir = path.join(dir, 'ro');
-    const gw = await startEmbedded({ model, cacheDir, wrap: fsys.wrap });
+  await inPrivateTmpfs(t, 'ro', async (fsys, cacheDir) => {
+    const gw = await startEmbedded({ model: tiny.model, cacheDir, wrap: fsys.wrap });
     let r1;
     try {
       r1 = await turn(gw, A());
@@ -156,7 +146,7 @@ test('read-only disk: the files on it are used, writes fail and are counted, ans
     assert.ok(before.length >= 1);
     fsys.remount('ro');
 
-    const gw2 = await startEmbedded({ model, cacheDir, wrap: fsys.wrap });
+    const gw2 = await startEmbedded({ model: tiny.model, cacheDir, wrap: fsys.wrap });
     let stopped;
     try {
       const s0 = await engineStats(gw2);
@@ -174,14 +164,12 @@ test('read-only disk: the files on it are used, writes fail and are counted, ans
     assert.deepEqual(stopped.exit, { code: 0, signal: null }, stopped.logs.slice(-3000));
     assert.match(stopped.logs, /not saved: .*Read-only file system/);
     assert.deepEqual(snapshotFiles(fsys.seen), before, 'nothing changed on the read-only disk');
-  } finally {
-    fsys.close();
-  }
+  });
 });
 
 test('truncated, corrupt, foreign-model and unfinished files: never loaded, removed and counted; the answer is computed afresh', { timeout: 180000 }, async (t) => {
-  const cacheDir = path.join(dir, 'bad');
-  const gw = await startEmbedded({ model, cacheDir });
+  const cacheDir = path.join(tiny.dir, 'bad');
+  const gw = await startEmbedded({ model: tiny.model, cacheDir });
   let r1;
   try {
     r1 = await turn(gw, A());
@@ -193,8 +181,8 @@ test('truncated, corrupt, foreign-model and unfinished files: never loaded, remo
   const folder = path.join(cacheDir, path.dirname(files[0].name));
 
   // A snapshot of another model (same tokenizer, other weights) moved into this model's folder.
-  const other = await makeTinyModel(dir, { name: 'other.gguf', seed: 2 });
-  const otherDir = path.join(dir, 'other-kv');
+  const other = await makeTinyModel(tiny.dir, { name: 'other.gguf', seed: 2 });
+  const otherDir = path.join(tiny.dir, 'other-kv');
   const gwOther = await startEmbedded({ model: other, cacheDir: otherDir });
   try { await turn(gwOther, B()); } finally { const st = await stopGateway(gwOther); assert.equal(st.exit.code, 0, st.logs.slice(-3000)); }
   const foreign = snapshotFiles(otherDir);
@@ -222,7 +210,7 @@ test('truncated, corrupt, foreign-model and unfinished files: never loaded, remo
   fs.writeFileSync(path.join(folder, 'README.txt'), 'a note the user left here');
   const planted = files.length + 2; // damaged + foreign + garbage
 
-  const gw2 = await startEmbedded({ model, cacheDir });
+  const gw2 = await startEmbedded({ model: tiny.model, cacheDir });
   let stopped;
   try {
     const r2 = await turn(gw2, followUp(A(), r1.text, 'after the damage'));
@@ -240,7 +228,7 @@ test('truncated, corrupt, foreign-model and unfinished files: never loaded, remo
   assert.ok(left.includes('README.txt'), 'a file that is not ours is left alone');
   assert.ok(!left.includes('0123456789abcdef.ackv') && !left.some((n) => n.endsWith('.tmp')), JSON.stringify(left));
   // What is left loads cleanly in a third life.
-  const gw3 = await startEmbedded({ model, cacheDir });
+  const gw3 = await startEmbedded({ model: tiny.model, cacheDir });
   try {
     const s = await engineStats(gw3);
     assert.equal(s.cache.disk_rejected, 0, `only good files are left: ${JSON.stringify(s.cache)}`);
@@ -251,9 +239,9 @@ test('truncated, corrupt, foreign-model and unfinished files: never loaded, remo
 });
 
 test('SIGTERM while an answer streams: no new connections, the answer finishes, the conversation is written to disk, exit 0', { timeout: 120000 }, async (t) => {
-  const cacheDir = path.join(dir, 'term');
+  const cacheDir = path.join(tiny.dir, 'term');
   // A model that cannot end the answer by itself, so a shorter answer can only mean a cut one.
-  const endless = await makeTinyModel(dir, { name: 'endless.gguf', neverStop: true });
+  const endless = await makeTinyModel(tiny.dir, { name: 'endless.gguf', neverStop: true });
   const gw = await startEmbedded({ model: endless, cacheDir, maxTokensCap: 400 });
   const body = { ...A(), max_tokens: 400, stream: true };
   const pending = postSse(`${gw.url}/v1/messages`, JSON.stringify(body), {}, 60000);

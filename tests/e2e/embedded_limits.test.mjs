@@ -2,28 +2,22 @@
 // sequence at once (/health engine.cancelled) and the gateway keeps serving; a prompt longer than
 // --ctx-size is a 400 invalid_request_error naming both numbers; two long conversations that do
 // not fit in the KV cells together still both get answered (the idle one moves to the RAM tier).
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import Anthropic from '@anthropic-ai/sdk';
-import { scratchDir, removeDir, sleep, waitFor } from './lib/procs.mjs';
+import { sleep, waitFor } from './lib/procs.mjs';
 import {
-  makeTinyModel, withEmbedded, engineStats, statsDelta, admissions, fixture, countTokens, promptTotal,
+  tinyModelForFile, withEmbedded, engineStats, statsDelta, admissions, fixture, countTokens, promptTotal,
   followUp, sendTurn,
 } from './lib/embedded.mjs';
 
 const FEW = 8;
 
-let dir;
-let model;
-before(async () => {
-  dir = scratchDir('embedded-limits');
-  // Answers of an exact length: the model never ends one by itself.
-  model = await makeTinyModel(dir, { neverStop: true });
-});
-after(() => removeDir(dir));
+// Answers of an exact length: the model never ends one by itself.
+const tiny = tinyModelForFile('embedded-limits', { neverStop: true });
 
-const withGateway = (opts, fn) => withEmbedded({ model, dir, ...opts }, fn);
+const withGateway = (opts, fn) => withEmbedded({ ...tiny, ...opts }, fn);
 
 const clock = () => performance.now();
 

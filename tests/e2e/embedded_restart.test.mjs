@@ -1,46 +1,31 @@
 // The embedded engine's disk tier survives a restart: a turn, SIGTERM (exit 0, sequences written
 // to the cache folder as 0600 files in a 0700 folder), a new gateway on the same --cache-dir, and
 // the follow-up reads the previous turn's prompt from disk.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { client } from './lib/sdk.mjs';
-import { scratchDir, removeDir } from './lib/procs.mjs';
+import { filesUnder } from './lib/procs.mjs';
 import {
-  makeTinyModel, startEmbedded, engineStats, admissions, fixture, countTokens, promptTotal, followUp, sendTurn,
+  tinyModelForFile, startEmbedded, engineStats, admissions, fixture, countTokens, promptTotal, followUp, sendTurn,
 } from './lib/embedded.mjs';
 
 const FEW = 8;
 
-let dir;
-let model;
-before(async () => {
-  dir = scratchDir('embedded-restart');
-  model = await makeTinyModel(dir);
-});
-after(() => removeDir(dir));
+const tiny = tinyModelForFile('embedded-restart');
 
 // Every file under root: {path, mode, dirMode}.
 function cacheFiles(root) {
-  const out = [];
-  const walk = (d) => {
-    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
-      const p = path.join(d, e.name);
-      if (e.isDirectory()) walk(p);
-      else out.push({ path: path.relative(root, p), mode: fs.statSync(p).mode & 0o777, dirMode: fs.statSync(d).mode & 0o777 });
-    }
-  };
-  if (fs.existsSync(root)) walk(root);
-  return out;
+  return filesUnder(root).map((f) => ({ path: f.rel, mode: fs.statSync(f.full).mode & 0o777, dirMode: fs.statSync(f.dir).mode & 0o777 }));
 }
 
 const octal = (m) => `0${m.toString(8)}`;
 let cacheDirAfterRestart = null; // for the last test
 
 test('restart: SIGTERM writes the prompt cache to disk; a new gateway on the same --cache-dir reuses it', { timeout: 120000 }, async (t) => {
-  const cacheDir = path.join(dir, 'kv'); // the gateway creates it
-  const opts = { model, cacheDir, ctxSize: 16384, maxTokensCap: 16 };
+  const cacheDir = path.join(tiny.dir, 'kv'); // the gateway creates it
+  const opts = { model: tiny.model, cacheDir, ctxSize: 16384, maxTokensCap: 16 };
 
   // First life: one turn, then SIGTERM.
   const gw1 = await startEmbedded(opts);
@@ -100,7 +85,7 @@ test('/health reports the snapshot files a starting gateway found on disk, befor
   assert.ok(cacheDirAfterRestart, 'needs the cache folder of the restart test');
   const files = cacheFiles(cacheDirAfterRestart);
   assert.ok(files.length >= 1);
-  const gw = await startEmbedded({ model, cacheDir: cacheDirAfterRestart, ctxSize: 16384, maxTokensCap: 16 });
+  const gw = await startEmbedded({ model: tiny.model, cacheDir: cacheDirAfterRestart, ctxSize: 16384, maxTokensCap: 16 });
   try {
     const line = gw.logs().match(/prompt cache: .*/)?.[0];
     const s = await engineStats(gw);

@@ -2,11 +2,10 @@
 // Claude Code-shaped conversation with a session-title side request in between, streamed and not,
 // and the usage the prompt cache reports (cache_creation on the first turn, cache_read covering
 // the previous turn afterwards, input + cache_read + cache_creation = the exact token count).
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { scratchDir, removeDir } from './lib/procs.mjs';
 import {
-  makeTinyModel, withEmbedded, engineStats, statsDelta, admissions, fixture, countTokens, promptTotal,
+  tinyModelForFile, withEmbedded, engineStats, statsDelta, admissions, fixture, countTokens, promptTotal,
   followUp, sendTurn,
 } from './lib/embedded.mjs';
 
@@ -14,15 +13,9 @@ import {
 // tokens less (a template may render the previous turn's last tokens differently).
 const FEW = 8;
 
-let dir;
-let model;
-before(async () => {
-  dir = scratchDir('embedded-sdk');
-  model = await makeTinyModel(dir);
-});
-after(() => removeDir(dir));
+const tiny = tinyModelForFile('embedded-sdk');
 
-const withGateway = (opts, fn) => withEmbedded({ model, dir, ...opts }, fn);
+const withGateway = (opts, fn) => withEmbedded({ ...tiny, ...opts }, fn);
 
 // Checks one turn's usage against the exact token count; returns the usage the client ends with.
 function checkUsage(r, total, label, { stream }) {

@@ -2,11 +2,12 @@
 // gateway running it in-process (`anyclaude serve --model tiny.gguf`), its /health engine counters,
 // exact token counts, and Claude Code-shaped conversations built from the fixtures.
 import assert from 'node:assert/strict';
+import { before, after } from 'node:test';
 import fs from 'node:fs';
 import path from 'node:path';
 import { gatewayBin, readFixture } from './paths.mjs';
 import { startGateway } from './gateway.mjs';
-import { runProcess } from './procs.mjs';
+import { runProcess, scratchDir, removeDir } from './procs.mjs';
 import { makeModelStopEarly, makeModelNeverStop } from './gguf.mjs';
 import { client } from './sdk.mjs';
 
@@ -28,6 +29,19 @@ export async function makeTinyModel(dir, { name = 'tiny.gguf', stopEarly = false
   if (stopEarly) makeModelStopEarly(out);
   if (neverStop) makeModelNeverStop(out);
   return out;
+}
+
+// For a test file whose tests share one tiny model: registers the file's before/after hooks that
+// make it (makeTinyModel options) in a new scratch folder named after tag, and remove the folder.
+// Returns {dir, model}, filled in once `before` has run.
+export function tinyModelForFile(tag, opts) {
+  const tiny = { dir: null, model: null };
+  before(async () => {
+    tiny.dir = scratchDir(tag);
+    tiny.model = await makeTinyModel(tiny.dir, opts);
+  });
+  after(() => removeDir(tiny.dir));
+  return tiny;
 }
 
 // Starts `anyclaude serve --model <gguf>` (embedded mode) on a free loopback port. The disk tier

@@ -90,14 +90,15 @@ export function makeModelStopEarly(file, { eosToken = 151645, base = 1.0, eos = 
 // repo markers: all the end-of-generation tokens) given `control` instead of `base`. Their
 // logits sit ~(base - control) * h0, about 30 nats with the defaults, below every other token's.
 export function makeModelNeverStop(file, { base = 1.0, control = -3.0 } = {}) {
-  const { tokenTypes } = readTensorTable(file);
-  if (!tokenTypes) throw new Error('gguf: no tokenizer.ggml.token_type');
-  setSharedComponent(file, (t) => (tokenTypes[t] === TOKEN_TYPE_CONTROL ? control : base));
+  const table = readTensorTable(file);
+  if (!table.tokenTypes) throw new Error('gguf: no tokenizer.ggml.token_type');
+  setSharedComponent(file, (t) => (table.tokenTypes[t] === TOKEN_TYPE_CONTROL ? control : base), table);
 }
 
 // Writes valueFor(token) into dimension 0 of every row of token_embd (tied to the output).
-function setSharedComponent(file, valueFor) {
-  const { tensors } = readTensorTable(file);
+// `table`: the file's readTensorTable() when the caller has read it already.
+function setSharedComponent(file, valueFor, table = readTensorTable(file)) {
+  const { tensors } = table;
   const emb = tensors.get('token_embd.weight');
   if (!emb) throw new Error('gguf: no token_embd.weight');
   if (emb.type !== GGML_F32) throw new Error('gguf: token_embd.weight must be f32 (make the model with --type f32)');

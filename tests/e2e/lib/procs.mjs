@@ -76,6 +76,21 @@ export function scratchDir(tag) {
   return fs.mkdtempSync(path.join(os.tmpdir(), `anyclaude-e2e-${tag}-`));
 }
 
+// Every regular file under root, recursively, sorted: [{rel (path from root), full, dir (its
+// folder)}]; [] when root does not exist.
+export function filesUnder(root) {
+  const out = [];
+  const walk = (d) => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const full = path.join(d, e.name);
+      if (e.isDirectory()) walk(full);
+      else out.push({ rel: path.relative(root, full), full, dir: d });
+    }
+  };
+  if (fs.existsSync(root)) walk(root);
+  return out.sort((a, b) => a.rel.localeCompare(b.rel));
+}
+
 export function removeDir(dir) {
   try { fs.rmSync(dir, { recursive: true, force: true }); } catch { /* best effort */ }
 }

@@ -49,8 +49,7 @@ struct Setting {
     std::function<std::string(Config&, const std::string&)> apply;
 };
 
-template <class T>
-Setting text(const char* name, bool has_env, T Config::*field) {
+Setting text(const char* name, bool has_env, std::string Config::*field) {
     return {name, has_env, [field](Config& c, const std::string& v) {
                 c.*field = v;
                 return std::string();
@@ -66,11 +65,13 @@ Setting flag(const char* name, bool has_env, bool Config::*field) {
             }};
 }
 
+// One of `allowed`; `mark` (when given) is set to true along with the value.
 Setting choice(const char* name, bool has_env, std::string Config::*field, std::vector<std::string> allowed,
-               const char* what) {
-    return {name, has_env, [field, allowed = std::move(allowed), what](Config& c, const std::string& v) {
+               const char* what, bool Config::*mark = nullptr) {
+    return {name, has_env, [field, allowed = std::move(allowed), what, mark](Config& c, const std::string& v) {
                 if (std::find(allowed.begin(), allowed.end(), v) == allowed.end()) return std::string(what);
                 c.*field = v;
+                if (mark) c.*mark = true;
                 return std::string();
             }};
 }
@@ -96,15 +97,9 @@ const std::vector<Setting>& settings() {
     static const std::vector<Setting> table = {
         text("host", true, &Config::host),
         number("port", true, &Config::port, 0, 65535, "a port number 0-65535"),
-        {"mode", true,
-         [](Config& c, const std::string& v) {
-             static const std::vector<std::string> modes = {"lmstudio", "mlx-lm", "openai", "embedded"};
-             if (std::find(modes.begin(), modes.end(), v) == modes.end())
-                 return std::string("lmstudio, mlx-lm, openai or embedded");
-             c.mode = v;
-             c.mode_explicit = true;  // else a .gguf --model selects embedded
-             return std::string();
-         }},
+        // mode_explicit: else a .gguf --model selects embedded
+        choice("mode", true, &Config::mode, {"lmstudio", "mlx-lm", "openai", "embedded"},
+               "lmstudio, mlx-lm, openai or embedded", &Config::mode_explicit),
         text("backend-url", true, &Config::backend_url),
         text("backend-key", true, &Config::backend_key),
         text("model", true, &Config::model),
@@ -138,6 +133,15 @@ const std::vector<Setting>& settings() {
     return table;
 }
 
+// ANYCLAUDE_ and the name in capitals with underscores; "" when no variable sets it.
+std::string env_var(const Setting& s) {
+    if (!s.has_env) return {};
+    std::string out = "ANYCLAUDE_";
+    for (const char* p = s.name; *p; ++p)
+        out += *p == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(*p)));
+    return out;
+}
+
 }  // namespace
 
 const std::vector<std::string>& setting_names() {
@@ -150,12 +154,8 @@ const std::vector<std::string>& setting_names() {
 }
 
 std::string env_name(const std::string& setting) {
-    for (const auto& s : settings()) {
-        if (s.name != setting || !s.has_env) continue;
-        std::string out = "ANYCLAUDE_";
-        for (char ch : setting) out += ch == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
-        return out;
-    }
+    for (const auto& s : settings())
+        if (s.name == setting) return env_var(s);
     return {};
 }
 
@@ -205,11 +205,11 @@ std::string load_file_and_env(Config& c, const std::string& explicit_file) {
             c.config_file = path;
         }
     }
-    for (const auto& name : setting_names()) {
-        const std::string var = env_name(name);
+    for (const auto& s : settings()) {
+        const std::string var = env_var(s);
         if (var.empty()) continue;
         if (const char* v = env(var.c_str()))
-            if (auto err = apply_setting(c, name, v); !err.empty()) return var + ": " + err;
+            if (auto err = apply_setting(c, s.name, v); !err.empty()) return var + ": " + err;
     }
     return {};
 }

@@ -66,10 +66,10 @@ std::shared_ptr<backends::Backend> make_engine_backend(const Config& cfg, std::s
 #if defined(__GLIBC__)
     // Snapshot buffers (a sequence's KV state: megabytes, one or more per request) are
     // allocated and freed all the time. glibc's mmap threshold grows to the size of the largest
-    // block freed (up to 32 MiB), after which such buffers come from the heap and leave it
-    // fragmented: the resident size crept up by ~8% over 2,000 requests (bench/soak) while
-    // the live heap stayed flat. A fixed threshold keeps every block of 256 KiB or more in its own
-    // mapping, returned to the system when freed. (A user who tunes the allocator through
+    // block freed (up to 32 MiB), after which such buffers come from the heap and can leave it
+    // fragmented. A fixed threshold keeps every block of 256 KiB or more in its own mapping,
+    // returned to the system when freed (bench/soak: 12-17 MiB held free by the allocator
+    // instead of 62-100 MiB; README "Soak" has the runs). (A user who tunes the allocator through
     // GLIBC_TUNABLES=glibc.malloc.*=... keeps their settings and glibc's defaults for the rest.)
     const char* tunables = std::getenv("GLIBC_TUNABLES");
     if (!tunables || !std::strstr(tunables, "glibc.malloc.")) ::mallopt(M_MMAP_THRESHOLD, 256 << 10);

@@ -21,12 +21,6 @@ std::string_view trim(std::string_view s) {
     return s;
 }
 
-std::string lower(std::string_view s) {
-    std::string r(s);
-    std::transform(r.begin(), r.end(), r.begin(), [](unsigned char c) { return std::tolower(c); });
-    return r;
-}
-
 // A message from a value that is a string, or an object with "message"/"msg"/"detail".
 std::string message_of(const json::bj::value& v) {
     if (auto* s = v.if_string()) return std::string(*s);
@@ -49,16 +43,18 @@ std::string message_of(const json::bj::value& v) {
     return {};
 }
 
-// llama-server's exceed_context_size_error carries the token counts: "N tokens > M maximum: ".
-std::string context_counts(std::string_view body) {
-    auto parsed = json::parse(trim(body));
-    if (!parsed.ok() || !parsed.value.is_object()) return {};
-    const auto* err = json::find_object(parsed.value.get_object(), "error");
-    if (!err) return {};
-    auto prompt = json::find_int(*err, "n_prompt_tokens");
-    auto ctx = json::find_int(*err, "n_ctx");
-    if (!prompt || !ctx) return {};
-    return std::to_string(*prompt) + " tokens > " + std::to_string(*ctx) + " maximum: ";
+// The error for a context overflow (see upstream_error_body.hpp). The output case must avoid
+// every phrase of Claude Code 2.1.328's prompt-too-long list ("maximum context length",
+// "reduce the length of the messages", ...: research file section 5), so it never quotes the
+// upstream's text.
+ir::ApiError context_error(const ContextOverflow& o, std::string_view head, const std::string& upstream) {
+    if (o.kind == ContextOverflow::Kind::output && o.prompt_tokens && o.window)
+        return ir::ApiError::invalid_request("max_tokens does not fit: the prompt has " +
+                                             std::to_string(*o.prompt_tokens) + " of the model's " +
+                                             std::to_string(*o.window) + " tokens, leaving " +
+                                             std::to_string(*o.window - *o.prompt_tokens) + " for the answer");
+    if (o.prompt_tokens && o.window) return ir::ApiError::prompt_too_long(*o.prompt_tokens, *o.window);
+    return ir::ApiError::invalid_request("prompt is too long: " + std::string(head) + ": " + upstream);
 }
 
 }  // namespace
@@ -107,35 +103,33 @@ int error_status_from_body(std::string_view body) {
     return 0;
 }
 
-bool is_context_overflow(std::string_view message) {
-    std::string m = lower(message);
-    for (const char* needle : {"exceeds the available context size", "exceed_context_size",
-                               "greater than the context length", "maximum context length",
-                               "longer than the context length", "context length exceeded",
-                               "prompt is too long"}) {
-        if (m.find(needle) != std::string::npos) return true;
-    }
-    return false;
-}
-
-ir::ApiError upstream_error_from_body(int status, std::string_view head, std::string_view body) {
+namespace {
+ir::ApiError error_for(int status, std::string_view head, std::string_view body,
+                       const std::optional<ContextOverflow>& overflow) {
     std::string upstream = error_message_from_body(body);
     if (upstream.empty()) upstream = "(empty body)";
-    std::string message = std::string(head) + ": " + upstream;
-    if (is_context_overflow(upstream)) {
-        return ir::ApiError::invalid_request("prompt is too long: " + context_counts(body) + message);
-    }
-    return ir::ApiError::from_status(status, std::move(message));
+    if (overflow) return context_error(*overflow, head, upstream);
+    return ir::ApiError::from_status(status, std::string(head) + ": " + upstream);
+}
+}  // namespace
+
+ir::ApiError upstream_error_from_body(int status, std::string_view head, std::string_view body) {
+    return error_for(status, head, body, context_overflow(body));
 }
 
-ir::ApiError map_upstream_error(int http_status, std::string_view body, std::string_view url) {
+UpstreamError read_upstream_error(int http_status, std::string_view body, std::string_view url) {
     std::string head = "upstream ";
     if (!url.empty()) {
         head += url;
         head += ' ';
     }
     head += "returned " + std::to_string(http_status);
-    return upstream_error_from_body(http_status, head, body);
+    auto overflow = context_overflow(body);
+    return {error_for(http_status, head, body, overflow), overflow};
+}
+
+ir::ApiError map_upstream_error(int http_status, std::string_view body, std::string_view url) {
+    return read_upstream_error(http_status, body, url).error;
 }
 
 }  // namespace anyclaude::openai

@@ -23,15 +23,14 @@ std::string utf8_excerpt(std::string_view text, std::size_t max_bytes);
 // there), or 0 when it carries none.
 int error_status_from_body(std::string_view body);
 
-// True when the message says the prompt does not fit the model's context (llama-server,
-// LM Studio, vLLM, Ollama wordings).
-bool is_context_overflow(std::string_view message);
-
 // The Anthropic-shaped error for an upstream error body. The message is head + ": " + the
-// upstream's message. Status mapped with ApiError::from_status, except that a context overflow
-// is 400 invalid_request_error with the message prefixed "prompt is too long: " (Anthropic's
-// wording, which Claude Code answers by compacting), plus "N tokens > M maximum: " when the body
-// says how many (llama-server's n_prompt_tokens / n_ctx).
+// upstream's message, status mapped with ApiError::from_status, except for context errors
+// (context_errors.hpp), which are 400 invalid_request_error:
+//   the prompt is over, N and M known: exactly "prompt is too long: N tokens > M maximum"
+//     (Anthropic's wording; Claude Code parses the numbers and compacts by the gap);
+//   the prompt is over, no numbers: "prompt is too long: " + head + ": " + the upstream's text;
+//   only prompt + max_tokens is over: a message that names max_tokens and none of the phrases
+//     Claude Code reads as prompt-too-long (it must not compact for that).
 ir::ApiError upstream_error_from_body(int status, std::string_view head, std::string_view body);
 
 }  // namespace anyclaude::openai

@@ -129,6 +129,8 @@ const std::vector<Setting>& settings() {
         number("gpu-layers", true, &Config::gpu_layers, k_no_min, k_no_max, "a whole number"),
         flag("flash-attn", true, &Config::flash_attn),
         text("chat-template-file", true, &Config::chat_template_file),
+        flag("claude-ids", true, &Config::claude_ids),
+        flag("allow-small-window", true, &Config::allow_small_window),
     };
     return table;
 }

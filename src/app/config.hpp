@@ -44,6 +44,9 @@ struct Config {
     int64_t gpu_layers = 0;
     bool flash_attn = false;
     std::string chat_template_file;  // a Jinja template instead of the model's
+    // `anyclaude claude`.
+    bool claude_ids = false;          // keep Claude Code's Claude model ids (see claude_env.hpp)
+    bool allow_small_window = false;  // start Claude Code even when its first exchange cannot fit
 };
 
 // Applies one setting by its flag name (e.g. "backend-url"); returns an error text or "".

@@ -52,7 +52,13 @@ void print_help() {
         "  --cache-dir DIR|off              ANYCLAUDE_CACHE_DIR: disk tier (default ~/.cache/anyclaude/kv)\n"
         "  --cache-disk-mb N                ANYCLAUDE_CACHE_DISK_MB: disk tier budget (default 20480)\n"
         "  --config FILE                    ANYCLAUDE_CONFIG (default ~/.config/anyclaude/config.json):\n"
-        "                                   a JSON object whose keys are the flag names above\n",
+        "                                   a JSON object whose keys are the flag names above\n"
+        "claude launcher:\n"
+        "  --claude-ids BOOL                ANYCLAUDE_CLAUDE_IDS: keep Claude Code's Claude model ids and\n"
+        "                                   size compaction with CLAUDE_CODE_AUTO_COMPACT_WINDOW (default\n"
+        "                                   false: the local model id, with CLAUDE_CODE_MAX_CONTEXT_TOKENS)\n"
+        "  --allow-small-window BOOL        ANYCLAUDE_ALLOW_SMALL_WINDOW: start Claude Code even when the\n"
+        "                                   window is under 16384 tokens (its first exchange)\n",
         ANYCLAUDE_VERSION);
 }
 

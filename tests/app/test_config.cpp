@@ -67,6 +67,8 @@ std::vector<SettingCase> setting_cases() {
         {"gpu-layers", "-1", [](const Config& c) { return c.gpu_layers == -1; }, {"all"}},
         {"flash-attn", "true", [](const Config& c) { return c.flash_attn; }, {"auto"}},
         {"chat-template-file", "t.jinja", [](const Config& c) { return c.chat_template_file == "t.jinja"; }, {}},
+        {"claude-ids", "true", [](const Config& c) { return c.claude_ids; }, {"claude"}},
+        {"allow-small-window", "yes", [](const Config& c) { return c.allow_small_window; }, {"please"}},
     };
 }
 
@@ -120,7 +122,7 @@ TEST(Config, EnvironmentVariablesSetTheirSettings) {
         }
         unsetenv(var.c_str());
     }
-    EXPECT_EQ(with_env, 27u);
+    EXPECT_EQ(with_env, 29u);
 }
 
 TEST(Config, ModeUrlsFollowTheirVariables) {

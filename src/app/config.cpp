@@ -131,6 +131,9 @@ const std::vector<Setting>& settings() {
         text("chat-template-file", true, &Config::chat_template_file),
         flag("claude-ids", true, &Config::claude_ids),
         flag("allow-small-window", true, &Config::allow_small_window),
+        // Upstream modes; the embedded engine's window is its ctx-size.
+        number("context-window", true, &Config::context_window, 0, k_no_max, ">= 0; 0 means ask the backend",
+               "a whole number"),
     };
     return table;
 }

@@ -32,6 +32,7 @@ struct Config {
     bool log_bodies = false;     // log request bodies and upstream error texts (never API keys)
     int64_t commit_grace_ms = 2000;   // longest wait for the upstream's headers before message_start goes out
     int64_t ping_interval_ms = 10000;  // pings while waiting for the first token
+    int64_t context_window = 0;  // the model's window in tokens (0: ask the backend; see backends/context_window.hpp)
     std::string config_file;     // where settings were read from ("" if none)
     // Embedded engine.
     int64_t cache_ram_mb = 4096;  // RAM tier budget

@@ -42,13 +42,13 @@ Gateway::Gateway(const Config& cfg, std::shared_ptr<backends::Backend> backend)
     : cfg_(cfg), backend_(std::move(backend)) {}
 
 std::string Gateway::map_model(const std::string& client_model) const {
-    std::string m = lower(client_model);
-    if (!cfg_.small_model.empty() && m.find("haiku") != std::string::npos) return cfg_.small_model;
-    if (m.rfind("claude", 0) == 0 || m.find("opus") != std::string::npos || m.find("sonnet") != std::string::npos ||
-        m.find("haiku") != std::string::npos)
-        return cfg_.model;
-    // Any other name is taken as a backend model id the client picked on purpose.
-    return client_model.empty() ? cfg_.model : client_model;
+    // An id the backend serves is taken as picked on purpose. Any other id (a Claude id, or a
+    // name the backend does not have: Claude Code sends whatever ANTHROPIC_MODEL or /model says)
+    // goes to the configured model, haiku-class ones to the small model: passed upstream as they
+    // are, they failed on servers that check the name (vLLM 404, Ollama 404, MLX-LM loads it).
+    if (!client_model.empty() && backend_->serves(client_model)) return client_model;
+    if (!cfg_.small_model.empty() && lower(client_model).find("haiku") != std::string::npos) return cfg_.small_model;
+    return cfg_.model;
 }
 
 bool Gateway::authorized(const http::Request& req) const {
@@ -80,6 +80,8 @@ awaitable<void> Gateway::handle(const http::Request& req, http::ResponseWriter& 
 
     if (path == "/health" || path == "/") {
         co_await health(w);
+    } else if (path == "/health/backend") {
+        co_await backend_health(w);
     } else if (path.rfind("/v1/", 0) != 0) {
         co_await send_error(w, ir::ApiError::not_found("Not found: " + path));
     } else if (!authorized(req)) {
@@ -115,6 +117,14 @@ awaitable<void> Gateway::health(http::ResponseWriter& w) {
     j.key("version").value(ANYCLAUDE_VERSION);
     j.key("mode").value(cfg_.mode);
     j.key("backend").value(backend_->describe());
+    // The window as last learned (no probe here: /health/backend asks the backend).
+    const auto window = backend_->window();
+    j.key("context_window");
+    if (window.known())
+        j.value(window.tokens);
+    else
+        j.null();
+    j.key("window_source").value(window.source);
     j.key("requests").value(static_cast<int64_t>(stats_.requests.load()));
     j.key("in_flight").value(static_cast<int64_t>(stats_.in_flight.load()));
     if (auto engine = backend_->stats_json(); !engine.empty()) j.key("engine").raw(engine);
@@ -126,6 +136,29 @@ awaitable<void> Gateway::health(http::ResponseWriter& w) {
         j.key("heap_free_held_bytes").value(heap->free_held_bytes);
         j.end_object();
     }
+    j.end_object();
+    co_await w.send(200, "application/json", std::move(body));
+}
+
+// GET /health/backend: the contract the launcher checks before it starts Claude Code.
+// {"reachable": bool, "model": "<id>" | "", "context_window": int | null,
+//  "window_source": "<where the window came from>", "problem": "<one line>" | "", "fix": "<command>" | ""}
+// Always 200 (the answer is in the body); it asks the backend now, with short timeouts.
+awaitable<void> Gateway::backend_health(http::ResponseWriter& w) {
+    const auto st = co_await backend_->status();
+    std::string body;
+    json::Writer j(body);
+    j.begin_object();
+    j.key("reachable").value(st.reachable);
+    j.key("model").value(st.model);
+    j.key("context_window");
+    if (st.context_window)
+        j.value(*st.context_window);
+    else
+        j.null();
+    j.key("window_source").value(st.window_source);
+    j.key("problem").value(st.problem);
+    j.key("fix").value(st.fix);
     j.end_object();
     co_await w.send(200, "application/json", std::move(body));
 }

@@ -1,5 +1,5 @@
 // The Anthropic front door over HTTP: routes /v1/messages, /v1/messages/count_tokens,
-// /v1/models and /health to a backend, checks the client's key, enforces the concurrency
+// /v1/models, /health and /health/backend to a backend, checks the client's key, enforces the concurrency
 // limit, and streams the backend's events back as SSE (or one JSON message).
 #pragma once
 
@@ -27,7 +27,8 @@ public:
     awaitable<void> handle(const http::Request& req, http::ResponseWriter& w);
     const GatewayStats& stats() const { return stats_; }
 
-    // Maps a client model name to the backend's: haiku-class -> small model, others -> main.
+    // Maps a client model name to the backend's: an id the backend serves stays; any other goes
+    // to the small model when haiku-class, else to the main one.
     std::string map_model(const std::string& client_model) const;
 
 private:
@@ -35,6 +36,7 @@ private:
     awaitable<void> count_tokens(const http::Request& req, http::ResponseWriter& w);
     awaitable<void> list_models(const std::string& path, http::ResponseWriter& w);
     awaitable<void> health(http::ResponseWriter& w);
+    awaitable<void> backend_health(http::ResponseWriter& w);
     void log_body(const http::Request& req, const http::ResponseWriter& w) const;
     awaitable<void> send_error(http::ResponseWriter& w, const ir::ApiError& e);
     bool authorized(const http::Request& req) const;

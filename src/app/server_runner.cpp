@@ -112,6 +112,7 @@ std::shared_ptr<backends::Backend> make_backend(const Config& cfg, std::string* 
     uc.max_tokens_cap = cfg.max_tokens_cap;
     uc.log_bodies = cfg.log_bodies;
     uc.commit_grace = std::chrono::milliseconds(cfg.commit_grace_ms);
+    uc.context_window = cfg.context_window;
     uc.ping_interval = std::chrono::milliseconds(cfg.ping_interval_ms);
     return std::make_shared<backends::UpstreamBackend>(std::move(uc));
 }

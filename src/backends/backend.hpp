@@ -1,11 +1,12 @@
-// The one interface every backend implements (upstream OpenAI-compatible servers now, the
-// in-process engine later), and the sink it streams neutral events into.
+// The one interface every backend implements (upstream OpenAI-compatible servers, the
+// in-process engine), and the sink it streams neutral events into.
 #pragma once
 
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "backends/context_window.hpp"
 #include "http/asio.hpp"
 #include "ir/event.hpp"
 #include "ir/request.hpp"
@@ -28,6 +29,16 @@ struct ModelInfo {
     std::string display_name;
 };
 
+// What GET /health/backend answers (the launcher checks it before it starts Claude Code).
+struct BackendStatus {
+    bool reachable = false;
+    std::string model;  // the id the backend serves ("" when none)
+    std::optional<int64_t> context_window;  // nullopt when nothing can tell (backend unreachable)
+    std::string window_source;  // where context_window came from (context_window.hpp)
+    std::string problem;        // one line a person can act on; "" when fine
+    std::string fix;            // the command or setting that fixes it; "" when fine
+};
+
 class Backend {
 public:
     virtual ~Backend() = default;
@@ -46,6 +57,20 @@ public:
 
     // A short description for logs and /health, e.g. "openai http://127.0.0.1:8080/v1".
     virtual std::string describe() const = 0;
+
+    // Asks the backend now (short timeouts) whether it answers, what it serves and its window.
+    virtual awaitable<BackendStatus> status() = 0;
+
+    // The main model's window as last learned, without asking (for /health); not known() when
+    // nothing has told it yet.
+    virtual ContextWindow window() const = 0;
+
+    // True when the backend serves this model id as it is (else the gateway maps it).
+    virtual bool serves(const std::string& model_id) const {
+        for (const auto& m : models())
+            if (m.id == model_id) return true;
+        return false;
+    }
 
     // Counters for /health as a JSON object text ("" when the backend has none).
     virtual std::string stats_json() const { return {}; }

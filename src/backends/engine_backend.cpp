@@ -127,6 +127,18 @@ std::string EngineBackend::stats_json() const {
     return out;
 }
 
+ContextWindow EngineBackend::window() const { return {engine_->max_prompt_tokens(), "embedded --ctx-size"}; }
+
+awaitable<BackendStatus> EngineBackend::status() {
+    BackendStatus st;
+    st.reachable = true;  // in this process
+    st.model = opt_.model_id;
+    auto w = window();
+    st.context_window = w.tokens;
+    st.window_source = w.source;
+    co_return st;
+}
+
 std::vector<ModelInfo> EngineBackend::models() const {
     return {{opt_.model_id, opt_.model_id + " (" + engine_->model().description() + ")"}};
 }
@@ -180,9 +192,7 @@ awaitable<std::optional<ir::ApiError>> EngineBackend::generate(const ir::Request
     job->gen.temperature = req.temperature.value_or(1.0);
     job->gen.top_p = req.top_p.value_or(1.0);
     job->gen.top_k = static_cast<int>(req.top_k.value_or(0));
-    int64_t max_tokens = std::min<int64_t>(req.max_tokens, max_prompt + 1 - n);
-    if (opt_.max_tokens_cap > 0) max_tokens = std::min(max_tokens, opt_.max_tokens_cap);
-    job->gen.max_tokens = std::max<int64_t>(1, max_tokens);
+    job->gen.max_tokens = fit_max_tokens(req.max_tokens, n, max_prompt + 1, opt_.max_tokens_cap);
     job->gen.stop_sequences = req.stop_sequences;
     if (job->gen.temperature > 0) job->gen.seed = static_cast<uint32_t>(std::random_device{}());
 

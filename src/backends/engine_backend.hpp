@@ -27,6 +27,8 @@ public:
     std::vector<ModelInfo> models() const override;
     std::string describe() const override;
     std::string stats_json() const override;
+    awaitable<BackendStatus> status() override;
+    ContextWindow window() const override;
     void stop() override;
 
     engine::Engine& engine() { return *engine_; }

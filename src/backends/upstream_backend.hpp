@@ -1,19 +1,27 @@
 // The backend for OpenAI-compatible servers (LM Studio, MLX-LM, llama-server, vLLM, SGLang,
 // Ollama, hosted APIs): ir::Request -> chat/completions JSON -> HTTP stream -> ir::Events.
 // Holds the client's HTTP status back until the upstream answers (so upstream errors keep their
-// status), but never longer than commit_grace: then message_start goes out and pings follow
-// until the first token.
+// status), but never longer than commit_grace (commit_grace_near_window when the prompt may be
+// over the window: see context_window.hpp's commit_grace): then message_start goes out and
+// pings follow until the first token.
+// Learns each model's window once (upstream_probe.hpp; the context-window setting overrides
+// it), refuses a prompt clearly over it, sizes max_tokens to fit, and answers the backend's own
+// context errors as Anthropic's "prompt is too long: N tokens > M maximum".
 #pragma once
 
 #include <chrono>
+#include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 
 #include "backends/backend.hpp"
+#include "backends/upstream_probe.hpp"
 #include "http/client.hpp"
 #include "http/url.hpp"
 #include "openai/chat_encoder.hpp"
+#include "openai/context_errors.hpp"
 
 namespace anyclaude::backends {
 
@@ -29,6 +37,12 @@ struct UpstreamConfig {
     int64_t max_tokens_cap = 32768;
     bool parse_text_tool_calls = true;
     std::chrono::milliseconds commit_grace{2000};
+    // 30 s: a context error comes back once the upstream has tokenized the prompt (well under a
+    // second in llama-server and vLLM), after any model load (LM Studio's JIT load, Ollama's:
+    // seconds to tens of seconds). Before the first byte Claude Code only runs its request
+    // timeout (API_TIMEOUT_MS, 10 minutes by default), so holding the status costs it nothing.
+    std::chrono::milliseconds commit_grace_near_window{30000};
+    int64_t context_window = 0;  // the context-window setting (0: ask the backend)
     std::chrono::milliseconds ping_interval{10000};
     http::ClientTimeouts timeouts;
     bool log_bodies = false;  // log upstream error texts (they may quote the request)
@@ -45,6 +59,9 @@ public:
     awaitable<ir::Result<int64_t>> count_tokens(const ir::Request& req) override;
     std::vector<ModelInfo> models() const override;
     std::string describe() const override;
+    awaitable<BackendStatus> status() override;
+    ContextWindow window() const override;
+    bool serves(const std::string& model_id) const override;
 
     const UpstreamConfig& config() const { return cfg_; }
 
@@ -54,12 +71,23 @@ private:
     awaitable<void> run(const ir::Request& req, EventSink& sink, Attempt& at);
     awaitable<void> keepalive(const ir::Request& req, EventSink& sink, Attempt& at);
     awaitable<std::string> resolve_model(const ir::Request& req);
+    awaitable<ContextWindow> window_for(const std::string& model);
+    void learn(const UpstreamProbe& probe);
+    ContextWindow cached_window(const std::string& model) const;
+    std::optional<ir::ApiError> refuse(const ContextWindow& w, int64_t estimate) const;
+    std::optional<ir::ApiError> on_context_error(const openai::ContextOverflow& o, Attempt& at);
 
     UpstreamConfig cfg_;
     http::ConnectionPool pool_;  // keep-alive connections to a plain-HTTP upstream
     bool late_system_as_user_ = false;  // learned: this upstream rejects late system messages
-    bool model_discovery_done_ = false;
-    std::string discovered_model_;
+    std::string discovered_model_;      // the first model its /models lists
+    std::vector<std::string> served_;   // every model its /models listed last
+    struct Learned {
+        ContextWindow window;
+        std::chrono::steady_clock::time_point at;
+    };
+    std::map<std::string, Learned> windows_;  // per model; one I/O thread uses it
+    std::set<std::string> warned_;            // models whose unknown window was logged
 };
 
 }  // namespace anyclaude::backends

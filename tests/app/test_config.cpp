@@ -69,6 +69,7 @@ std::vector<SettingCase> setting_cases() {
         {"chat-template-file", "t.jinja", [](const Config& c) { return c.chat_template_file == "t.jinja"; }, {}},
         {"claude-ids", "true", [](const Config& c) { return c.claude_ids; }, {"claude"}},
         {"allow-small-window", "yes", [](const Config& c) { return c.allow_small_window; }, {"please"}},
+        {"context-window", "65536", [](const Config& c) { return c.context_window == 65536; }, {"-1", "64k", ""}},
     };
 }
 
@@ -122,7 +123,7 @@ TEST(Config, EnvironmentVariablesSetTheirSettings) {
         }
         unsetenv(var.c_str());
     }
-    EXPECT_EQ(with_env, 29u);
+    EXPECT_EQ(with_env, 30u);
 }
 
 TEST(Config, ModeUrlsFollowTheirVariables) {

@@ -122,9 +122,10 @@ TEST(Gateway, UnreachableBackendNamesTheUrl) {
     std::string url = "http://127.0.0.1:" + std::to_string(port) + "/v1";
     Fixture f([&](app::Config& c) { c.backend_url = url; });
     auto r = f.post(kSimpleStream);
-    EXPECT_EQ(r.status, 500u);
+    // 400, not 5xx: Claude Code retries every 5xx up to 10 times (see upstream_backend.cpp).
+    EXPECT_EQ(r.status, 400u);
     auto v = bj::parse(r.body).as_object();
-    EXPECT_EQ(v["error"].as_object()["type"], "api_error");
+    EXPECT_EQ(v["error"].as_object()["type"], "invalid_request_error");
     EXPECT_NE(std::string(v["error"].as_object()["message"].as_string()).find(url), std::string::npos) << r.body;
 }
 

@@ -1,6 +1,7 @@
 // Loopback HTTP helpers for tests (see loopback.hpp).
 #include "support/loopback.hpp"
 
+#include <optional>
 #include <sstream>
 
 namespace anyclaude::test {
@@ -61,8 +62,29 @@ std::vector<std::string> ScriptedUpstream::bodies() const {
     return bodies_;
 }
 
+void ScriptedUpstream::route(const std::string& method_and_target, unsigned status, std::string body) {
+    std::lock_guard lock(mu_);
+    routes_[method_and_target] = {status, std::move(body)};
+}
+
+std::vector<std::string> ScriptedUpstream::routed_requests() const {
+    std::lock_guard lock(mu_);
+    return routed_;
+}
+
 awaitable<void> ScriptedUpstream::handle(const http::Request& req, http::ResponseWriter& w) {
     std::string target(req.target());
+    std::optional<std::pair<unsigned, std::string>> routed;
+    {
+        std::lock_guard lock(mu_);
+        std::string key = std::string(req.method_string()) + " " + target;
+        routed_.push_back(key);
+        if (auto it = routes_.find(key); it != routes_.end()) routed = it->second;
+    }
+    if (routed) {
+        co_await w.send(routed->first, "application/json", std::move(routed->second));
+        co_return;
+    }
     if (req.method() == bhttp::verb::get && target == "/v1/models") {
         co_await w.send(200, "application/json", R"({"object":"list","data":[{"id":"scripted-model","object":"model"}]})");
         co_return;

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <deque>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -50,6 +51,10 @@ public:
     std::string base_url() const;  // http://127.0.0.1:PORT/v1
     void push(ScriptedReply r);
     std::vector<std::string> bodies() const;  // chat/completions bodies received, in order
+    // Answers `method target` (e.g. "GET /props", "GET /v1/models") with status and body from
+    // now on, instead of the default (a one-model /v1/models list; 404 for other paths).
+    void route(const std::string& method_and_target, unsigned status, std::string body);
+    std::vector<std::string> routed_requests() const;  // "METHOD target" of every request received
     int closed_by_client() const { return closed_by_client_; }
 
 private:
@@ -58,6 +63,8 @@ private:
     mutable std::mutex mu_;
     std::deque<ScriptedReply> replies_;
     std::vector<std::string> bodies_;
+    std::map<std::string, std::pair<unsigned, std::string>> routes_;
+    std::vector<std::string> routed_;
     std::atomic<int> closed_by_client_{0};
 };
 

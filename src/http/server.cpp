@@ -141,6 +141,7 @@ struct Server::State : std::enable_shared_from_this<Server::State> {
     tcp::acceptor acceptor;
     ServerLimits limits;
     Handler handler;
+    std::function<void()> on_closed;
     std::atomic<std::size_t> connections{0};
     std::atomic<bool> stopping{false};
     std::string host;
@@ -290,6 +291,7 @@ struct Server::State : std::enable_shared_from_this<Server::State> {
             stream.socket().shutdown(tcp::socket::shutdown_send, ignore);
             stream.socket().close(ignore);
         }
+        if (on_closed) on_closed();
     }
 };
 
@@ -331,5 +333,6 @@ void Server::stop() {
 }
 
 std::size_t Server::active_connections() const { return state_->connections; }
+void Server::on_connection_closed(std::function<void()> f) { state_->on_closed = std::move(f); }
 
 }  // namespace anyclaude::http

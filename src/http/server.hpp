@@ -67,6 +67,11 @@ public:
     void start();  // begins accepting (on the executor)
     void stop();   // stops accepting; open sessions finish their current request
     std::size_t active_connections() const;
+    // Called on the executor each time a session ends (either side closed its connection, or a
+    // limit or timeout did), after its socket is closed; connections refused over
+    // max_connections never start one. Lets tests wait for the server instead of the clock.
+    // Set it before start().
+    void on_connection_closed(std::function<void()> f);
 
 private:
     struct State;

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -327,18 +328,43 @@ TEST(PromptCache, FindMatchesBruteForce) {
     }
 }
 
-TEST(PromptCache, LookupOfLongPromptAmongManySnapshotsIsFast) {
-    PromptCache cache({});
-    Tokens prefix = seq(0, 20000);
-    for (int i = 0; i < 500; ++i) cache.put(cat(prefix, {100000 + i, i}), bytes(1, 0), Priority::checkpoint);
-    Tokens prompt = cat(prefix, {100000 + 250, 250, 7});
-    auto start = std::chrono::steady_clock::now();
-    CacheMatch m;
-    for (int i = 0; i < 100; ++i) m = cache.find(prompt);
-    auto elapsed = std::chrono::steady_clock::now() - start;
+// Microseconds of the fastest of several rounds of lookups (the fastest: a round the scheduler
+// interrupted says nothing about the lookup).
+double fastest_round_us(const PromptCache& cache, const Tokens& prompt) {
+    double best = 1e300;
+    for (int round = 0; round < 7; ++round) {
+        auto start = std::chrono::steady_clock::now();
+        for (int i = 0; i < 20; ++i) cache.find(prompt);
+        std::chrono::duration<double, std::micro> took = std::chrono::steady_clock::now() - start;
+        best = std::min(best, took.count());
+    }
+    return best;
+}
+
+// radix_tree.hpp's claim: a lookup costs the length of the match plus a step per node on its
+// path, whatever the number of snapshots. So the same 20k-token prompt is looked up among 500
+// snapshots sharing that prefix and in a cache holding only the one it matches, in the same
+// test: a ratio, not a wall-clock bound (a loaded machine or a sanitizer slows both alike). A
+// scan of the 500 snapshots would take ~500x the baseline; the bound is 10x.
+TEST(PromptCache, LookupCostDoesNotGrowWithTheNumberOfSnapshots) {
+    const Tokens prefix = seq(0, 20000);
+    const Tokens prompt = cat(prefix, {100000 + 250, 250, 7});
+    PromptCache many({});
+    std::vector<uint64_t> ids;
+    for (int i = 0; i < 500; ++i) ids.push_back(many.put(cat(prefix, {100000 + i, i}), bytes(1, 0), Priority::checkpoint));
+    PromptCache one({});
+    const uint64_t only = one.put(cat(prefix, {100000 + 250, 250}), bytes(1, 0), Priority::checkpoint);
+
+    CacheMatch m = many.find(prompt);
     EXPECT_EQ(m.length, 20002u);
-    // 100 lookups of a 20k-token prompt; a scan of 500 snapshots would compare ~1e9 tokens.
-    EXPECT_LT(std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count(), 1000);
+    EXPECT_EQ(m.tier, Tier::ram);
+    EXPECT_EQ(m.snapshot_id, ids[250]);
+    EXPECT_EQ(one.find(prompt).snapshot_id, only);
+
+    const double baseline = fastest_round_us(one, prompt);
+    const double among_many = fastest_round_us(many, prompt);
+    EXPECT_LT(among_many, 10 * baseline) << "20 lookups: " << among_many << " us among 500 snapshots, "
+                                         << baseline << " us with one";
 }
 
 // ---------------------------------------------------------------------------------------------

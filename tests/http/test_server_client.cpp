@@ -1,8 +1,11 @@
 // The HTTP server and client talking over real loopback sockets: bodies, streaming, limits,
-// timeouts, disconnect detection, TLS-less client errors naming the URL.
+// timeouts, disconnect detection, TLS-less client errors naming the URL. Tests wait on what the
+// server reports (its on_connection_closed hook, counters its handler bumps), never on a sleep.
 #include <gtest/gtest.h>
 
+#include <condition_variable>
 #include <future>
+#include <mutex>
 
 #include "http/client.hpp"
 #include "http/server.hpp"
@@ -19,16 +22,38 @@ T run_on(IoThread& io, std::function<awaitable<T>()> f) {
 }
 
 struct EchoServer {
+    // What the server has done, counted under mu (declared before io, so they outlive the I/O
+    // thread that updates them): sessions ended (its on_connection_closed hook), /wait handlers
+    // started waiting and /wait handlers that saw their client go.
+    std::mutex mu;
+    std::condition_variable cv;
+    int closed = 0;
+    int waiting = 0;
+    int gone = 0;
     IoThread io;
     std::unique_ptr<http::Server> server;
-    std::atomic<int> gone{0};
     explicit EchoServer(http::ServerLimits limits = {}) {
         server = std::make_unique<http::Server>(io.executor(), limits,
                                                 [this](const http::Request& req, http::ResponseWriter& w) {
                                                     return handle(req, w);
                                                 });
         EXPECT_EQ(server->listen("127.0.0.1", 0), "");
+        server->on_connection_closed([this] { bump(closed); });
         server->start();
+    }
+    void bump(int& counter) {
+        std::lock_guard lock(mu);
+        ++counter;
+        cv.notify_all();
+    }
+    // Waits until counter reaches n; the 10 s bound only turns a hang into a failure.
+    bool wait_for(const int& counter, int n) {
+        std::unique_lock lock(mu);
+        return cv.wait_for(lock, std::chrono::seconds(10), [&] { return counter >= n; });
+    }
+    int read(const int& counter) {
+        std::lock_guard lock(mu);
+        return counter;
     }
     awaitable<void> handle(const http::Request& req, http::ResponseWriter& w) {
         std::string target(req.target());
@@ -38,8 +63,9 @@ struct EchoServer {
             co_return;
         }
         if (target == "/wait") {
+            bump(waiting);
             co_await w.wait_client_gone();
-            ++gone;
+            bump(gone);
             co_return;
         }
         co_await w.send(200, "text/plain", "echo:" + req.body());
@@ -132,10 +158,11 @@ TEST(HttpServer, NoticesWhenTheClientGoes) {
         sock.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), s.server->port()));
         std::string req = "GET /wait HTTP/1.1\r\nHost: a\r\n\r\n";
         net::write(sock, net::buffer(req));
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        ASSERT_TRUE(s.wait_for(s.waiting, 1)) << "the handler never started waiting";
+        EXPECT_EQ(s.read(s.gone), 0);  // the client is still there
     }  // closed
-    for (int i = 0; i < 100 && s.gone == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    EXPECT_EQ(s.gone, 1);
+    ASSERT_TRUE(s.wait_for(s.gone, 1)) << "the handler never noticed the client go";
+    EXPECT_EQ(s.read(s.gone), 1);
 }
 
 TEST(HttpClient, ConnectionRefusedNamesTheUrl) {
@@ -210,7 +237,16 @@ TEST(HttpClient, PoolDropsConnectionsTheServerClosed) {
     };
     EXPECT_EQ(once("a"), "echo:a");
     EXPECT_EQ(pool.idle_connections(), 1u);
-    std::this_thread::sleep_for(std::chrono::milliseconds(400));
+    ASSERT_TRUE(s.wait_for(s.closed, 1)) << "the server never closed the idle connection";
     EXPECT_EQ(once("b"), "echo:b");  // the dead connection is noticed and replaced
     EXPECT_EQ(pool.reused(), 0u);
+}
+
+TEST(HttpServer, SignalsEachSessionThatEnds) {
+    EchoServer s;
+    for (int i = 1; i <= 3; ++i) {
+        EXPECT_EQ(http_request(s.server->port(), "POST", "/x", "hi").status, 200u);  // closes after the answer
+        ASSERT_TRUE(s.wait_for(s.closed, i)) << "session " << i;
+    }
+    EXPECT_EQ(s.read(s.closed), 3);
 }

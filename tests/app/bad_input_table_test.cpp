@@ -10,7 +10,11 @@
 
 #include <boost/beast/core.hpp>
 #include <boost/json.hpp>
+#include <fstream>
 #include <functional>
+#include <optional>
+#include <regex>
+#include <sstream>
 #include <thread>
 
 #include "app/gateway_fixture.hpp"
@@ -217,6 +221,24 @@ TEST_P(Table, Case) {
 INSTANTIATE_TEST_SUITE_P(BadInput, Table, ::testing::ValuesIn(cases()),
                          [](const ::testing::TestParamInfo<Case>& i) { return i.param.name; });
 
-TEST(BadInputTable, HasAtLeast25Rows) { EXPECT_GE(cases().size(), 25u); }
+// The README's Hardening section states the table's size ("a table of N rows"); the two must
+// agree, so a row added or removed without updating the README fails here.
+std::optional<std::size_t> rows_the_readme_states() {
+    std::ifstream in(std::string(ANYCLAUDE_SOURCE_DIR) + "/README.md");
+    std::stringstream text;
+    text << in.rdbuf();
+    std::smatch m;
+    const std::string s = text.str();
+    if (!std::regex_search(s, m, std::regex(R"(bad_input_table_test\.cpp`\):\s+a\s+table\s+of\s+(\d+)\s+rows)")))
+        return std::nullopt;
+    return std::stoul(m[1].str());
+}
+
+TEST(BadInputTable, HasAsManyRowsAsTheReadmeStates) {
+    auto stated = rows_the_readme_states();
+    ASSERT_TRUE(stated) << "README.md (" << ANYCLAUDE_SOURCE_DIR
+                        << ") no longer says \"(`tests/app/bad_input_table_test.cpp`): a table of N rows\"";
+    EXPECT_EQ(cases().size(), *stated);
+}
 
 }  // namespace

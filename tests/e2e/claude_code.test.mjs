@@ -111,11 +111,30 @@ test('anyclaude claude finds claude on PATH', { timeout: CLAUDE_TIMEOUT_MS + 100
   assert.ok(r.stdout.includes('Found on PATH!'), describe(r));
 });
 
-test('anyclaude claude passes claude\'s exit status through', { timeout: CLAUDE_TIMEOUT_MS + 10000 }, async () => {
-  const r = await runProcess(gatewayBin(), ['claude', '--definitely-not-a-claude-flag'], {
-    cwd: project,
-    env: claudeEnv({ ANYCLAUDE_MODE: 'openai', ANYCLAUDE_BACKEND_URL: pair.backend.url, ANYCLAUDE_MODEL: 'm', ANYCLAUDE_CLAUDE_BIN: CLAUDE_BIN }),
-  }, CLAUDE_TIMEOUT_MS);
-  assert.equal(r.timedOut, false, describe(r));
-  assert.notEqual(r.code, 0, describe(r));
+// Two situations in which Claude Code itself fails with different statuses (1: an unknown
+// option; 2: a bad flag to its self-hosted-runner subcommand, checked below), so a launcher that
+// answered any failure with one fixed status would fail one of them.
+const EXIT_CASES = [
+  { args: ['--definitely-not-a-claude-flag'], stderr: "unknown option '--definitely-not-a-claude-flag'" },
+  { args: ['self-hosted-runner', '--definitely-not-a-runner-flag'], stderr: 'unknown flag --definitely-not-a-runner-flag' },
+];
+
+test('anyclaude claude passes claude\'s exit status through', { timeout: 2 * EXIT_CASES.length * CLAUDE_TIMEOUT_MS }, async () => {
+  const direct = [];
+  for (const c of EXIT_CASES) {
+    // Claude Code on its own, the same arguments, pointed at a gateway as the launcher points it.
+    const own = await runProcess(CLAUDE_BIN, c.args,
+      { cwd: project, env: claudeEnv({ ANTHROPIC_BASE_URL: pair.gw.url }) }, CLAUDE_TIMEOUT_MS);
+    assert.equal(own.timedOut, false, describe(own));
+    assert.ok(own.stderr.includes(c.stderr), `claude ${c.args.join(' ')} fails as expected: ${describe(own)}`);
+    const r = await runProcess(gatewayBin(), ['claude', ...c.args], {
+      cwd: project,
+      env: claudeEnv({ ANYCLAUDE_MODE: 'openai', ANYCLAUDE_BACKEND_URL: pair.backend.url, ANYCLAUDE_MODEL: 'm', ANYCLAUDE_CLAUDE_BIN: CLAUDE_BIN }),
+    }, CLAUDE_TIMEOUT_MS);
+    assert.equal(r.timedOut, false, describe(r));
+    assert.ok(r.stderr.includes(c.stderr), `the launcher ran claude ${c.args.join(' ')}: ${describe(r)}`);
+    assert.equal(r.code, own.code, `anyclaude claude ${c.args.join(' ')}: claude's own status ${own.code}\n${describe(r)}`);
+    direct.push(own.code);
+  }
+  assert.deepEqual(direct, [1, 2], 'the two situations give Claude Code distinct non-zero statuses');
 });

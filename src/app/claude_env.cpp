@@ -143,8 +143,8 @@ ClaudeEnvPlan plan_claude_env(const ClaudeEnvInput& in) {
         // Nothing tells the window: Claude Code then assumes 1M for an unknown id and compacts
         // when the backend refuses a prompt as too long (the gateway's 400) [V].
         p.notice = "anyclaude: the backend does not say " + who + "'s context window" + source +
-                   "; Claude Code compacts only once a prompt is refused as too long" +
-                   (in.enlarge_hint.empty() ? "" : " (set it: " + in.enlarge_hint + ")") + kept_suffix(p);
+                   "; Claude Code compacts only once a prompt is refused as too long (tell anyclaude the window: "
+                   "--context-window N)" + kept_suffix(p);
         return p;
     }
     const int64_t window = *in.window;

@@ -45,7 +45,12 @@ namespace {
 // user watched minutes of silent retries of the 500 this used to be. Any other 4xx is shown at
 // once ("API Error: 400 ..."), so this is a 400 that says what is wrong and what fixes it. (It
 // names none of the phrases Claude Code takes for a prompt that is too long.)
-ir::ApiError unreachable_error(const UpstreamConfig& cfg, const std::string& why) {
+// Only a server that cannot be reached at all: one that took the connection and then dropped it
+// (MLX-LM does that on a bad parameter) or timed out is a 500 as before. The prefixes are
+// http/client.cpp's wording for a failed name lookup or connect.
+ir::ApiError transport_error(const UpstreamConfig& cfg, const std::string& why) {
+    if (why.rfind("cannot connect to ", 0) != 0 && why.rfind("cannot resolve ", 0) != 0)
+        return ir::ApiError::api("upstream failed: " + why);
     auto text = unreachable_text(cfg.mode, cfg.url.to_string());
     return ir::ApiError::invalid_request(text.problem + " (" + why + "): " + text.fix);
 }
@@ -319,7 +324,7 @@ awaitable<void> UpstreamBackend::run(const ir::Request& req, EventSink& sink, At
     if (!cfg_.api_key.empty()) out.headers.push_back({"Authorization", "Bearer " + cfg_.api_key});
     auto sent = co_await http::send_request(cfg_.url, out, cfg_.timeouts, &pool_);
     if (!sent.response) {
-        co_await fail(unreachable_error(cfg_, sent.error));
+        co_await fail(transport_error(cfg_, sent.error));
         co_return;
     }
     auto& res = sent.response;

@@ -27,11 +27,59 @@
 //   match:{model, has_tools, contains, not_contains, has_role, lacks_role} (only a request
 //   that fits takes it; the first fitting queued response wins).
 // Usage is sent in a final chunk only when the request sets stream_options.include_usage.
+// Other endpoints (the ones a gateway probes for a model's window): start({endpoints}) or
+// be.endpoints({"GET /props": {status, body}}) or POST /__endpoints; BACKEND_KINDS below has
+// recorded answers and context errors of each kind of server.
 // A request record: {seq, path, headers, body (raw text), bytes, arrived_at, received_at,
 // headers_sent_at, status, kind, finished, closed_by_client, closed_at, reset}; times are epoch ms.
 import http from 'node:http';
 import { pathToFileURL } from 'node:url';
 import { normalize, streamFrames, completionBody, errorBody } from './lib/openai_frames.mjs';
+
+// Recorded shapes of each server kind (../shared/BACKENDS.md and the servers' sources): the
+// endpoints that tell a model's window, and the error each answers a prompt over it with.
+export const BACKEND_KINDS = {
+  'llama-server': {
+    endpoints: (model, window) => ({
+      'GET /props': { body: { default_generation_settings: { n_ctx: window, params: {} }, total_slots: 1, model_path: `/models/${model}` } },
+      'GET /v1/models': { body: { object: 'list', data: [{ id: model, object: 'model', owned_by: 'llamacpp', meta: { n_ctx_train: window * 4 } }] } },
+    }),
+    source: 'llama-server /props',
+    contextError: (n, m) => ({ kind: 'error', status: 400, body: { error: { code: 400, message: 'the request exceeds the available context size, try increasing it', type: 'exceed_context_size_error', n_prompt_tokens: n, n_ctx: m } } }),
+  },
+  vllm: {
+    endpoints: (model, window) => ({
+      'GET /v1/models': { body: { object: 'list', data: [{ id: model, object: 'model', owned_by: 'vllm', root: model, max_model_len: window }] } },
+    }),
+    source: 'vLLM/SGLang /v1/models max_model_len',
+    contextError: (n, m) => ({ kind: 'error', status: 400, body: { error: { message: `This model's maximum context length is ${m} tokens. However, your request has ${n} input tokens. Please reduce the length of the input messages. None`, type: 'BadRequestError', param: null, code: 400 } } }),
+    maxTokensError: (n, m, max) => ({ kind: 'error', status: 400, body: { error: { message: `'max_tokens' or 'max_completion_tokens' is too large: ${max}. This model's maximum context length is ${m} tokens and your request has ${n} input tokens (${max} > ${m} - ${n}). None`, type: 'BadRequestError', param: null, code: 400 } } }),
+  },
+  sglang: {
+    endpoints: (model, window) => ({
+      'GET /v1/models': { body: { object: 'list', data: [{ id: model, object: 'model', owned_by: 'sglang', root: model, max_model_len: window }] } },
+      'GET /get_model_info': { body: { model_path: model, tokenizer_path: model, is_generation: true } },
+    }),
+    source: 'vLLM/SGLang /v1/models max_model_len',
+    contextError: (n, m) => ({ kind: 'error', status: 400, body: { object: 'error', message: `The input (${n} tokens) is longer than the model's context length (${m} tokens).`, type: 'BadRequestError', param: null, code: 400 } }),
+  },
+  lmstudio: {
+    endpoints: (model, window) => ({
+      'GET /api/v0/models': { body: { object: 'list', data: [{ id: model, object: 'model', type: 'llm', state: 'loaded', max_context_length: window * 4, loaded_context_length: window }] } },
+      'GET /props': { body: { error: 'Unexpected endpoint or method. (GET /props)' } },
+    }),
+    source: 'LM Studio /api/v0/models loaded_context_length',
+    contextError: () => ({ kind: 'error', status: 400, body: { error: 'The number of tokens to keep from the initial prompt is greater than the context length. Try to load the model with a larger context length, or provide a shorter input' } }),
+  },
+  ollama: {
+    endpoints: (model, window) => ({
+      'GET /api/ps': { body: { models: [{ name: `${model}:latest`, model: `${model}:latest`, size: 1, details: { format: 'gguf' }, context_length: window }] } },
+      'POST /api/show': { body: { parameters: `num_ctx                        ${window}`, model_info: { 'general.architecture': 'qwen3', 'qwen3.context_length': window * 4 } } },
+    }),
+    source: 'Ollama /api/ps context_length',
+    contextError: () => ({ kind: 'error', status: 400, body: { error: { message: 'the prompt is longer than the context length currently available to the model; shorten the prompt, adjust the context length in settings, or use a model with a longer context length', type: 'invalid_request_error', param: null, code: null } } }),
+  },
+};
 
 const DEFAULT_RESPONSE = { kind: 'text', content: ['Hello', ' from the', ' scripted backend.'] };
 const now = () => performance.timeOrigin + performance.now();
@@ -66,8 +114,8 @@ const sendJson = (res, status, obj) => {
 const writeAsync = (res, s) => new Promise((resolve) => res.write(s, () => resolve()));
 
 // keepRequests: how many request records to keep (oldest dropped first; the benchmark keeps few).
-export async function start({ port = 0, host = '127.0.0.1', models = ['scripted-model'], defaultResponse, keepRequests = Infinity } = {}) {
-  const state = { queue: [], def: defaultResponse ?? DEFAULT_RESPONSE, requests: [], events: [], seq: 0 };
+export async function start({ port = 0, host = '127.0.0.1', models = ['scripted-model'], defaultResponse, keepRequests = Infinity, endpoints = {} } = {}) {
+  const state = { queue: [], def: defaultResponse ?? DEFAULT_RESPONSE, requests: [], events: [], seq: 0, endpoints: { ...endpoints } };
   const log = (type, seq, detail) => state.events.push({ t: now(), type, seq, ...(detail ? { detail } : {}) });
   const sockets = new Set();
 
@@ -132,6 +180,11 @@ export async function start({ port = 0, host = '127.0.0.1', models = ['scripted-
   async function handle(req, res) {
     const url = new URL(req.url, 'http://x');
     const p = url.pathname;
+    const endpoint = state.endpoints[`${req.method} ${p}`];
+    if (endpoint) {
+      await readBody(req);
+      return sendJson(res, endpoint.status ?? 200, endpoint.body);
+    }
     if (req.method === 'POST' && (p === '/v1/chat/completions' || p === '/chat/completions')) {
       const rec = {
         seq: ++state.seq, method: req.method, path: p, headers: req.headers, body: '', bytes: 0,
@@ -166,6 +219,10 @@ export async function start({ port = 0, host = '127.0.0.1', models = ['scripted-
       api.script(v);
       return sendJson(res, 200, { queued: state.queue.length });
     }
+    if (req.method === 'POST' && p === '/__endpoints') {
+      try { api.endpoints(JSON.parse((await readBody(req)).toString('utf8'))); } catch { return sendJson(res, 400, { error: 'bad json' }); }
+      return sendJson(res, 200, { ok: true });
+    }
     if (req.method === 'POST' && p === '/__reset') { await readBody(req); api.reset(); return sendJson(res, 200, { ok: true }); }
     if (req.method === 'GET' && p === '/__requests') return sendJson(res, 200, api.requests());
     if (req.method === 'GET' && p === '/__events') return sendJson(res, 200, state.events);
@@ -184,6 +241,7 @@ export async function start({ port = 0, host = '127.0.0.1', models = ['scripted-
     url: `http://${host}:${actual}/v1`,
     script(list) { state.queue.push(...(Array.isArray(list) ? list : [list])); },
     setDefault(spec) { state.def = spec ?? DEFAULT_RESPONSE; },
+    endpoints(map) { Object.assign(state.endpoints, map); },
     reset() { state.queue = []; state.requests = []; state.events = []; state.def = defaultResponse ?? DEFAULT_RESPONSE; },
     pending() { return state.queue.length; },
     requests() { return state.requests.map((r) => ({ ...r })); },

@@ -66,8 +66,10 @@ test('an unreachable backend gives an error that names its URL', { timeout: 3000
     const c = client(gw);
     const whole = await rejection(() => c.messages.create(basic()));
     assert.ok(whole instanceof APIError, String(whole));
-    assert.ok(whole.status >= 500, `status ${whole.status}`);
+    // 400, not 5xx, which Claude Code retries ten times over minutes (backends/upstream_backend.cpp).
+    assert.equal(whole.status, 400, `status ${whole.status}`);
     assert.ok(whole.message.includes(`127.0.0.1:${port}`), `message names the backend: ${whole.message}`);
+    assert.ok(whole.message.includes('--backend-url URL'), `message says what fixes it: ${whole.message}`);
     const streamed = await rejection(() => c.messages.stream(basic()).finalMessage());
     assert.ok(streamed instanceof APIError, String(streamed));
     assert.ok(streamed.message.includes(`127.0.0.1:${port}`), `message names the backend: ${streamed.message}`);

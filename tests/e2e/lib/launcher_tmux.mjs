@@ -1,8 +1,8 @@
-// A terminal for interactive programs in the e2e tests: one tmux server of its own (its own
-// socket, no user config), one window of a fixed size running a command with exactly the given
-// environment; the screen is read with capture-pane and waited on with a deadline (no fixed
-// sleeps), keys are sent as a person types them, and everything the program printed (including
-// what a full-screen program later clears) is kept in a log through pipe-pane.
+// A terminal for interactive programs in the e2e tests: one tmux server of its own (its socket
+// in the test's folder, no user config), one window of a fixed size running a command with
+// exactly the given environment; the screen is read with capture-pane and waited on with a
+// deadline (no fixed sleeps), keys are sent as a person types them, and everything the program
+// printed (including what a full-screen program later clears) is kept in a log through pipe-pane.
 import fs from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
@@ -19,7 +19,7 @@ export function tmuxAvailable() {
 // stays(check, ms), keys(...names), type(text),
 // exitCode() (null while running), waitExit(timeoutMs), kill()}.
 export function startInTmux({ dir, cwd, env, cmd, args = [], width = 160, height = 50 }) {
-  const sock = `anyclaude-e2e-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+  const sock = path.join(dir, 'tmux.sock');  // removed with dir
   const go = path.join(dir, 'go');
   const exitFile = path.join(dir, 'exit-status');
   const logFile = path.join(dir, 'terminal.log');
@@ -34,7 +34,7 @@ export function startInTmux({ dir, cwd, env, cmd, args = [], width = 160, height
     'sleep 600',
     '',
   ].join('\n'), { mode: 0o755 });
-  const tmux = (...a) => execFileSync('tmux', ['-L', sock, '-f', '/dev/null', ...a], { encoding: 'utf8' });
+  const tmux = (...a) => execFileSync('tmux', ['-S', sock, '-f', '/dev/null', ...a], { encoding: 'utf8' });
   tmux('new-session', '-d', '-s', 'main', '-x', String(width), '-y', String(height), runner);
   tmux('pipe-pane', '-o', '-t', 'main', `cat >> ${quote(logFile)}`);
   fs.writeFileSync(go, '');

@@ -54,6 +54,14 @@ struct Options {
     std::string template_name;  // empty: the arch's default
     std::string type = "f16";
     uint64_t seed = 1;
+    // Standard deviations of the random values: token_embd (also the tied output), the layers'
+    // matrices, the qwen2 q/k/v biases. The defaults (0.02, like a trained model's init) give a
+    // model whose residual stream is the input token's embedding: its greedy answer to any chat
+    // prompt is "\n" repeated. Layers at 0.3 make the next token depend on the context
+    // (--layer-std; tests/engine/fidelity_test.cpp measures how much).
+    float embd_std = 0.02f;
+    float layer_std = 0.02f;
+    float bias_std = 0.02f;
     std::string vocab_path = std::string(ANYCLAUDE_LLAMA_MODELS_DIR) + "/ggml-vocab-qwen2.gguf";
     std::string templates_dir = std::string(ANYCLAUDE_LLAMA_MODELS_DIR) + "/templates";
 };
@@ -66,12 +74,12 @@ constexpr const char* kUsage =
     "usage: anyclaude-make-model --out PATH [--arch qwen2|qwen3] [--shape tiny|bench|0.5b]\n"
     "         [--layers N --embd N --ff N --heads N --kv-heads N --head-dim N --ctx N]\n"
     "         [--template qwen2.5|qwen3|qwen3-coder] [--type f32|f16|q8_0] [--seed N]\n"
-    "         [--vocab PATH] [--templates-dir PATH]\n"
+    "         [--embd-std X] [--layer-std X] [--bias-std X] [--vocab PATH] [--templates-dir PATH]\n"
     "Writes a GGUF model with a real Qwen architecture, tokenizer and chat template and random\n"
     "weights (deterministic from --seed). Shapes: tiny (2 layers, embd 64), bench (4 layers,\n"
     "embd 256), 0.5b (Qwen2.5-0.5B: 24 layers, embd 896). --head-dim is for qwen3 only.\n"
     "Defaults: --arch qwen2 --shape tiny --type f16 --seed 1; template qwen2.5 for qwen2, qwen3\n"
-    "for qwen3.\n";
+    "for qwen3; standard deviations 0.02 (token embedding, layer matrices, qwen2 biases).\n";
 
 std::optional<Shape> preset_shape(std::string_view name) {
     // layers, embd, ff, heads, kv heads, head dim, ctx
@@ -94,6 +102,15 @@ Int parse_number(std::string_view flag, std::string_view text) {
 int parse_positive(std::string_view flag, std::string_view text) {
     const int value = parse_number<int>(flag, text);
     if (value <= 0) throw UsageError(std::string(flag) + " must be positive");
+    return value;
+}
+
+float parse_std(std::string_view flag, const std::string& text) {
+    char* end = nullptr;
+    const float value = std::strtof(text.c_str(), &end);
+    if (text.empty() || end != text.c_str() + text.size() || !std::isfinite(value) || value < 0.0f || value > 10.0f) {
+        throw UsageError(std::string(flag) + " must be a number from 0 to 10: " + text);
+    }
     return value;
 }
 
@@ -137,6 +154,9 @@ Options parse_args(int argc, char** argv) {
         else if (flag == "--template") opt.template_name = value;
         else if (flag == "--type") opt.type = value;
         else if (flag == "--seed") opt.seed = parse_number<uint64_t>(flag, value);
+        else if (flag == "--embd-std") opt.embd_std = parse_std(flag, value);
+        else if (flag == "--layer-std") opt.layer_std = parse_std(flag, value);
+        else if (flag == "--bias-std") opt.bias_std = parse_std(flag, value);
         else if (flag == "--vocab") opt.vocab_path = value;
         else if (flag == "--templates-dir") opt.templates_dir = value;
         else if (flag == "--layers" || flag == "--embd" || flag == "--ff" || flag == "--heads" ||
@@ -208,9 +228,8 @@ struct TensorPlan {
     int64_t rows;     // ggml ne[1]; 1 for vectors
     Fill fill;
     ggml_type type;
+    float std = 0.0f;  // of the random values (Fill::Random)
 };
-
-constexpr float kWeightStd = 0.02f;
 
 ggml_type weight_type(const std::string& type, int64_t row_len) {
     if (type == "f32") return GGML_TYPE_F32;
@@ -224,15 +243,16 @@ std::vector<TensorPlan> plan_tensors(const Options& opt, int64_t n_vocab) {
     const int64_t q_dim = int64_t(s.head_dim) * s.heads;
     const int64_t kv_dim = int64_t(s.head_dim) * s.kv_heads;
     std::vector<TensorPlan> plan;
-    auto matrix = [&](std::string name, int64_t row_len, int64_t rows) {
-        plan.push_back({std::move(name), row_len, rows, Fill::Random, weight_type(opt.type, row_len)});
+    auto matrix = [&](std::string name, int64_t row_len, int64_t rows, float std = -1.0f) {
+        plan.push_back({std::move(name), row_len, rows, Fill::Random, weight_type(opt.type, row_len),
+                        std < 0.0f ? opt.layer_std : std});
     };
     auto vector = [&](std::string name, int64_t len, Fill fill) {
-        plan.push_back({std::move(name), len, 1, fill, GGML_TYPE_F32});
+        plan.push_back({std::move(name), len, 1, fill, GGML_TYPE_F32, opt.bias_std});
     };
 
     // The output projection is tied to token_embd (llama.cpp falls back to it), as in Qwen2.5-0.5B.
-    matrix("token_embd.weight", s.embd, n_vocab);
+    matrix("token_embd.weight", s.embd, n_vocab, opt.embd_std);
     vector("output_norm.weight", s.embd, Fill::Ones);
     for (int i = 0; i < s.layers; ++i) {
         const std::string blk = "blk." + std::to_string(i) + ".";
@@ -414,7 +434,13 @@ void set_general_kv(gguf_context* ctx, const Options& opt) {
     gguf_set_val_str(ctx, "general.type", "model");
     const std::string name = "anyclaude-random-" + opt.arch + "-" + opt.shape_name;
     gguf_set_val_str(ctx, "general.name", name.c_str());
-    const std::string description = "random weights (seed " + std::to_string(opt.seed) +
+    std::string scales;  // only when not the defaults, so default files stay byte-identical
+    if (opt.embd_std != 0.02f || opt.layer_std != 0.02f || opt.bias_std != 0.02f) {
+        char buf[96];
+        std::snprintf(buf, sizeof buf, ", std embd %g layers %g biases %g", opt.embd_std, opt.layer_std, opt.bias_std);
+        scales = buf;
+    }
+    const std::string description = "random weights (seed " + std::to_string(opt.seed) + scales +
                                     "), written by anyclaude-make-model for tests and benchmarks";
     gguf_set_val_str(ctx, "general.description", description.c_str());
     gguf_set_val_u32(ctx, "general.file_type", file_type(opt.type));
@@ -490,7 +516,7 @@ void add_tensor_infos(gguf_context* gguf, ggml_context* ctx, const std::vector<T
 // Tensor data: generated and converted a chunk of rows at a time, written straight to the file.
 
 void fill_values(const TensorPlan& t, Random& random, std::vector<float>& values) {
-    for (float& v : values) v = t.fill == Fill::Ones ? 1.0f : random.normalish() * kWeightStd;
+    for (float& v : values) v = t.fill == Fill::Ones ? 1.0f : random.normalish() * t.std;
 }
 
 void convert_rows(ggml_type type, const std::vector<float>& values, int64_t rows, int64_t row_len,
@@ -602,8 +628,9 @@ void print_summary(const Options& opt, const std::vector<TensorPlan>& plan, int6
     std::printf("  arch %s, shape %s: %d layers, embd %d, ff %d, %d heads (%d kv, head dim %d), ctx %d, vocab %lld\n",
                 opt.arch.c_str(), opt.shape_name.c_str(), s.layers, s.embd, s.ff, s.heads, s.kv_heads,
                 s.head_dim, s.ctx, static_cast<long long>(n_vocab));
-    std::printf("  %.2f M params, weights %s, seed %llu, template %s\n", double(count_params(plan)) / 1e6,
-                opt.type.c_str(), static_cast<unsigned long long>(opt.seed), opt.template_name.c_str());
+    std::printf("  %.2f M params, weights %s, seed %llu, template %s, std embd %g layers %g biases %g\n",
+                double(count_params(plan)) / 1e6, opt.type.c_str(), static_cast<unsigned long long>(opt.seed),
+                opt.template_name.c_str(), opt.embd_std, opt.layer_std, opt.bias_std);
     if (const int n = count_f16_fallbacks(opt, plan)) {
         std::printf("  %d tensors kept in f16: their rows are not a multiple of 32 values\n", n);
     }

@@ -50,6 +50,7 @@ struct Engine::Slot {
     bool has_next = false;
     int64_t generated = 0;
     uint64_t last_used = 0;
+    bool side = false;      // its tokens came from a side request (EngineJob::side)
     int logit_index = -1;   // row of this step's batch that carries its logits
     std::size_t fed = 0;    // prompt tokens fed in this step
     ir::Usage usage;
@@ -74,6 +75,7 @@ Engine::Engine(EngineOptions opt) : opt_(std::move(opt)) {
     int threads = opt_.n_threads > 0 ? opt_.n_threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     cp.n_threads = threads;
     cp.n_threads_batch = threads;
+    if (opt_.kv_f32) cp.type_k = cp.type_v = GGML_TYPE_F32;
     cp.flash_attn_type = opt_.flash_attn ? LLAMA_FLASH_ATTN_TYPE_ENABLED : LLAMA_FLASH_ATTN_TYPE_DISABLED;
     cp.no_perf = true;
     cp.abort_callback = [](void* data) -> bool {
@@ -256,6 +258,10 @@ void Engine::snapshot(Slot& s, Priority prio) {
     }
     state.resize(got);
     uint64_t id = cache_->put(s.tokens, std::move(state), prio);
+    if (opt_.fault == CacheFault::restore_other_snapshot) {
+        recent_snapshots_.push_front(id);
+        if (recent_snapshots_.size() > 32) recent_snapshots_.pop_back();
+    }
     if (prio == Priority::stable_prefix) cache_->persist(id);
     auto cs = cache_->stats();
     {
@@ -267,8 +273,36 @@ void Engine::snapshot(Slot& s, Priority prio) {
                   std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
 }
 
-bool Engine::restore(Slot& s, uint64_t snapshot_id, std::size_t keep) {
+std::optional<PromptCache::Loaded> Engine::load_for_restore(uint64_t snapshot_id, std::size_t keep) {
     auto loaded = cache_->load(snapshot_id);
+    if (!loaded || opt_.fault != CacheFault::restore_other_snapshot) return loaded;
+    // The fault: the state of another conversation's snapshot, under this one's tokens.
+    for (uint64_t other_id : recent_snapshots_) {
+        if (other_id == snapshot_id) continue;
+        auto other = cache_->load(other_id);
+        if (!other || other->tokens.size() < keep ||
+            std::equal(loaded->tokens.begin(), loaded->tokens.begin() + static_cast<std::ptrdiff_t>(keep),
+                       other->tokens.begin()))
+            continue;
+        other->tokens = std::move(loaded->tokens);
+        return other;
+    }
+    return loaded;
+}
+
+void Engine::copy_live_prefix(int from_seq, Slot& to, std::size_t length) {
+    auto* mem = llama_get_memory(ctx_);
+    const auto n = static_cast<llama_pos>(length);
+    if (opt_.fault == CacheFault::skip_cell_copy && n >= 3) {  // the fault: the middle cell stays behind
+        llama_memory_seq_cp(mem, from_seq, to.seq, 0, n / 2);
+        llama_memory_seq_cp(mem, from_seq, to.seq, n / 2 + 1, n);
+        return;
+    }
+    llama_memory_seq_cp(mem, from_seq, to.seq, 0, n);
+}
+
+bool Engine::restore(Slot& s, uint64_t snapshot_id, std::size_t keep) {
+    auto loaded = load_for_restore(snapshot_id, keep);
     if (!loaded) return false;
     auto* mem = llama_get_memory(ctx_);
     llama_memory_seq_rm(mem, s.seq, -1, -1);
@@ -289,15 +323,26 @@ bool Engine::restore(Slot& s, uint64_t snapshot_id, std::size_t keep) {
     }
     s.tokens = std::move(loaded->tokens);
     truncate(s, keep);
+    if (opt_.fault == CacheFault::restore_one_short && keep >= 2) {
+        // The fault: the last restored cell is lost and the rest move up one position, so the
+        // positions stay consecutive (llama.cpp would reject a gap) but one token is missing.
+        llama_memory_seq_rm(mem, s.seq, static_cast<llama_pos>(keep - 1), -1);
+        llama_memory_seq_add(mem, s.seq, 0, static_cast<llama_pos>(keep - 1), 1);
+    }
     return true;
 }
 
+// Which idle sequence gives up its tokens (they move to the RAM tier) when room is needed: one
+// that last served a side request first (Claude Code's title and small-model requests are
+// one-shot), then the least recently used conversation. So a side request never takes the
+// sequence of the conversation used last while any other sequence is idle.
 Engine::Slot* Engine::pick_victim(const Slot* except, bool holding_tokens) {
     Slot* victim = nullptr;
     for (auto& s : slots_) {
         if (s.get() == except || s->job) continue;
         if (holding_tokens && s->tokens.empty()) continue;
-        if (!victim || s->last_used < victim->last_used) victim = s.get();
+        const bool better = !victim || (s->side != victim->side ? s->side : s->last_used < victim->last_used);
+        if (better) victim = s.get();
     }
     return victim;
 }
@@ -366,7 +411,7 @@ bool Engine::admit(const std::shared_ptr<EngineJob>& job) {
     } else if (live.seq >= 0 && live.length > 0 &&
                (live.length >= best.length || best.tier == Tier::live || best.tier == Tier::none)) {
         truncate(s, 0);
-        llama_memory_seq_cp(llama_get_memory(ctx_), live.seq, s.seq, 0, static_cast<llama_pos>(live.length));
+        copy_live_prefix(live.seq, s, live.length);
         s.tokens.assign(prompt.begin(), prompt.begin() + static_cast<std::ptrdiff_t>(live.length));
         cache_->set_live(s.seq, s.tokens);
         restored = live.length;
@@ -440,6 +485,7 @@ bool Engine::admit(const std::shared_ptr<EngineJob>& job) {
     s.text = std::make_unique<TextStream>(std::move(stops));
     s.parser = std::make_unique<OutputParser>(job->prompt, job->tools);
     s.job = job;
+    s.side = job->side;
     s.prefilling = true;
     s.prompt_pos = restored;
     s.has_next = false;
@@ -570,6 +616,10 @@ void Engine::step() {
             if (s.prompt_pos == prompt.size()) {
                 s.prefilling = false;
                 cache_->set_live(s.seq, s.tokens);
+                if (s.job->record_first_logits) {
+                    const float* logits = llama_get_logits_ith(ctx_, s.logit_index);
+                    s.job->first_logits.assign(logits, logits + llama_vocab_n_tokens(model_->vocab()));
+                }
                 Token t = common_sampler_sample(s.sampler, ctx_, s.logit_index);
                 on_token(s, t);
             }

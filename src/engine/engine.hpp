@@ -28,6 +28,16 @@ struct llama_context;
 
 namespace anyclaude::engine {
 
+// Deliberate prompt-cache faults, for the fidelity test's negative controls only
+// (tests/engine/fidelity_test.cpp): each leaves a sequence's KV different from the tokens the
+// engine believes it holds, which the fidelity check must report. Never set in production.
+enum class CacheFault {
+    none,
+    restore_one_short,       // a restored snapshot loses its last token (the rest shift up one position)
+    restore_other_snapshot,  // a restore loads another conversation's snapshot of at least that length
+    skip_cell_copy,          // a live prefix is copied without its middle cell
+};
+
 struct EngineOptions {
     ModelOptions model;
     int n_ctx = 0;      // KV cells shared by all sequences (0: min(training context, 32768))
@@ -35,9 +45,15 @@ struct EngineOptions {
     int n_batch = 512;  // tokens per decode step
     int n_threads = 0;  // 0: all cores
     bool flash_attn = false;
+    // Keys and values in f32 instead of llama.cpp's default f16. The fidelity test compares a
+    // cached run with a fresh one: with f16, a 1e-7 difference in a query (other batch shapes
+    // take other matmul kernels) can round to another f16 value, and the varied model amplified
+    // that to logit differences of 1e-3 and 9 different greedy tokens in 714 requests.
+    bool kv_f32 = false;
     CacheOptions cache;
     bool prompt_cache = true;  // false: every prompt is computed from scratch (reference runs, debugging)
     std::string template_override;  // Jinja chat template instead of the model's
+    CacheFault fault = CacheFault::none;
 };
 
 struct GenerationParams {
@@ -57,6 +73,10 @@ struct EngineJob {
     std::string message_id;
     std::string model_name;  // reported in message_start
     bool json_output = false;  // output_config json_schema (grammar type)
+    // A one-shot request (ir::is_side_request): its sequence is the first to be given up when
+    // room is needed (see Engine::pick_victim).
+    bool side = false;
+    bool record_first_logits = false;  // keep the logits of the first generated position (tests)
     std::function<void(std::vector<ir::Event>&&)> on_events;
     std::atomic<bool> cancelled{false};
 
@@ -64,6 +84,7 @@ struct EngineJob {
     Tokens output_tokens;
     std::size_t reused_tokens = 0;
     Tier reused_from = Tier::none;
+    std::vector<float> first_logits;  // when record_first_logits: one per vocabulary token
 };
 
 struct EngineStats {
@@ -106,8 +127,10 @@ private:
     void snapshot(Slot& s, Priority prio);
     bool restore(Slot& s, uint64_t snapshot_id, std::size_t keep);
     void truncate(Slot& s, std::size_t n);
-    // The least recently used idle sequence (optionally only one that holds tokens), or null.
+    // The idle sequence to give up (optionally only one that holds tokens), or null: see engine.cpp.
     Slot* pick_victim(const Slot* except, bool holding_tokens = false);
+    std::optional<PromptCache::Loaded> load_for_restore(uint64_t snapshot_id, std::size_t keep);
+    void copy_live_prefix(int from_seq, Slot& to, std::size_t length);
     void on_token(Slot& s, Token t);
 
     EngineOptions opt_;
@@ -118,6 +141,7 @@ private:
     std::unique_ptr<PromptCache> cache_;
     std::vector<std::unique_ptr<Slot>> slots_;
     uint64_t clock_ = 0;  // for LRU among slots
+    std::deque<uint64_t> recent_snapshots_;  // CacheFault::restore_other_snapshot only
 
     mutable std::mutex mu_;
     std::condition_variable cv_;

@@ -94,4 +94,9 @@ struct Request {
     std::string user_id;             // metadata.user_id
 };
 
+// A one-shot side request: no tools and a single message. Claude Code 2.1.328's title request
+// (../shared/fixtures/claude-code-2.1.328/capture-side-1.json) and its other small-model requests
+// have this shape; a conversation's turns and a subagent's carry tools.
+inline bool is_side_request(const Request& r) { return r.tools.empty() && r.messages.size() <= 1; }
+
 }  // namespace anyclaude::ir

@@ -6,6 +6,7 @@
 #include <boost/json.hpp>
 #include <cstdlib>
 #include <filesystem>
+#include <map>
 #include <stdexcept>
 
 #include "anthropic/request_decoder.hpp"
@@ -15,20 +16,35 @@ namespace anyclaude::test {
 
 namespace fs = std::filesystem;
 
-const std::string& tiny_model_path(const std::string& arch) {
+namespace {
+
+// Makes a model with anyclaude-make-model once per test binary and options; same path after.
+const std::string& made_model(const std::string& name, const std::string& args) {
     static std::mutex mu;
     static std::map<std::string, std::string> made;
     std::lock_guard lock(mu);
-    auto it = made.find(arch);
+    auto it = made.find(name);
     if (it != made.end()) return it->second;
     fs::path dir = fs::path(testing::TempDir()) / ("anyclaude-models-" + std::to_string(::getpid()));
     fs::create_directories(dir);
-    std::string path = (dir / ("tiny-" + arch + ".gguf")).string();
-    std::string cmd = std::string(ANYCLAUDE_MAKE_MODEL) + " --out " + path + " --arch " + arch +
-                      " --shape tiny --type f32 --seed 1 > /dev/null";
+    std::string path = (dir / (name + ".gguf")).string();
+    std::string cmd = std::string(ANYCLAUDE_MAKE_MODEL) + " --out " + path + " " + args + " > /dev/null";
     if (std::system(cmd.c_str()) != 0) throw std::runtime_error("anyclaude-make-model failed: " + cmd);
-    return made.emplace(arch, path).first->second;
+    return made.emplace(name, path).first->second;
 }
+
+}  // namespace
+
+const std::string& tiny_model_path(const std::string& arch) {
+    return made_model("tiny-" + arch, "--arch " + arch + " --shape tiny --type f32 --seed 1");
+}
+
+std::string varied_model_args() {
+    if (const char* env = std::getenv("ANYCLAUDE_VARIED_MODEL_ARGS")) return env;  // measuring only
+    return "--arch qwen2 --shape tiny --type f32 --seed 1 --layer-std 0.3";
+}
+
+const std::string& varied_model_path() { return made_model("varied", varied_model_args()); }
 
 std::string fresh_dir(const std::string& name) {
     static int counter = 0;
@@ -93,7 +109,7 @@ std::string JobResult::error() const {
     return {};
 }
 
-PendingJob start_job(engine::Engine& eng, const ir::Request& req) {
+PendingJob start_job(engine::Engine& eng, const ir::Request& req, bool record_first_logits) {
     auto rendered = eng.renderer().render(req);
     if (!rendered) throw std::runtime_error("render failed: " + rendered.error().message);
     PendingJob p;
@@ -102,6 +118,8 @@ PendingJob start_job(engine::Engine& eng, const ir::Request& req) {
     p.job->tools = req.tools;
     p.job->message_id = "msg_test";
     p.job->model_name = req.model;
+    p.job->side = ir::is_side_request(req);
+    p.job->record_first_logits = record_first_logits;
     p.job->gen.temperature = req.temperature.value_or(1.0);
     p.job->gen.max_tokens = req.max_tokens;
     p.job->gen.stop_sequences = req.stop_sequences;
@@ -135,17 +153,25 @@ JobResult PendingJob::wait(int seconds) {
     return r;
 }
 
-JobResult run_job(engine::Engine& eng, const ir::Request& req) { return start_job(eng, req).wait(); }
+JobResult run_job(engine::Engine& eng, const ir::Request& req, bool record_first_logits) {
+    return start_job(eng, req, record_first_logits).wait();
+}
 
-engine::EngineOptions tiny_engine_options(const std::string& cache_dir, int slots) {
+engine::EngineOptions tiny_engine_options(const std::string& cache_dir, int slots, const std::string& model) {
     engine::EngineOptions o;
-    o.model.path = tiny_model_path();
+    o.model.path = model;
     o.n_ctx = 8192;
     o.n_slots = slots;
     o.n_batch = 256;
     o.n_threads = 2;
     o.cache.disk_dir = cache_dir;
     o.cache.ram_budget_bytes = 256ull << 20;
+    return o;
+}
+
+engine::EngineOptions varied_engine_options(const std::string& cache_dir, int slots) {
+    auto o = tiny_engine_options(cache_dir, slots, varied_model_path());
+    o.kv_f32 = true;
     return o;
 }
 

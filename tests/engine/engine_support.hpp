@@ -5,16 +5,28 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <ostream>
 #include <string>
 #include <vector>
 
 #include "engine/engine.hpp"
 #include "ir/request.hpp"
 
+namespace anyclaude::engine {
+// gtest prints these by name in failure messages.
+inline void PrintTo(Tier t, std::ostream* os) { *os << to_string(t); }
+}  // namespace anyclaude::engine
+
 namespace anyclaude::test {
 
 // Path of a tiny random qwen2 model (made on first use in a temp folder; same file after).
 const std::string& tiny_model_path(const std::string& arch = "qwen2");
+
+// Path of a tiny qwen2 model whose greedy answers depend on the prompt (layer weights scaled up,
+// see varied_model_args()); the default tiny model answers every chat prompt with "\n" repeated.
+const std::string& varied_model_path();
+// The anyclaude-make-model options that make it.
+std::string varied_model_args();
 
 // A fresh empty folder under the test temp dir.
 std::string fresh_dir(const std::string& name);
@@ -37,7 +49,8 @@ struct JobResult {
 };
 
 // Renders req with the engine's renderer, submits it and waits for the end (60 s at most).
-JobResult run_job(engine::Engine& eng, const ir::Request& req);
+// record_first_logits: the job keeps the logits of its first generated position.
+JobResult run_job(engine::Engine& eng, const ir::Request& req, bool record_first_logits = false);
 
 // Submits without waiting; the returned waiter blocks until the job ends.
 struct PendingJob {
@@ -48,8 +61,13 @@ struct PendingJob {
     std::shared_ptr<bool> done;
     JobResult wait(int seconds = 60);
 };
-PendingJob start_job(engine::Engine& eng, const ir::Request& req);
+PendingJob start_job(engine::Engine& eng, const ir::Request& req, bool record_first_logits = false);
 
-engine::EngineOptions tiny_engine_options(const std::string& cache_dir, int slots = 4);
+engine::EngineOptions tiny_engine_options(const std::string& cache_dir, int slots = 4,
+                                          const std::string& model = tiny_model_path());
+// The same on the varied model with f32 keys and values, for tests that compare outputs of two
+// runs exactly: with llama.cpp's default f16 a 1e-7 difference between batch shapes can round to
+// another f16 value, which the varied model amplifies (EngineOptions::kv_f32).
+engine::EngineOptions varied_engine_options(const std::string& cache_dir, int slots = 4);
 
 }  // namespace anyclaude::test

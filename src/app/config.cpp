@@ -134,6 +134,8 @@ const std::vector<Setting>& settings() {
         // Upstream modes; the embedded engine's window is its ctx-size.
         number("context-window", true, &Config::context_window, 0, k_no_max, ">= 0; 0 means ask the backend",
                "a whole number"),
+        text("record", true, &Config::record),
+        flag("record-redact", true, &Config::record_redact),
     };
     return table;
 }

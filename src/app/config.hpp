@@ -34,6 +34,8 @@ struct Config {
     int64_t ping_interval_ms = 10000;  // pings while waiting for the first token
     int64_t context_window = 0;  // the model's window in tokens (0: ask the backend; see backends/context_window.hpp)
     std::string config_file;     // where settings were read from ("" if none)
+    std::string record;          // "" or a folder: every request and its answer recorded (recorder.hpp)
+    bool record_redact = false;  // recordings get same-length filler for file contents and paths (redact.hpp)
     // Embedded engine.
     int64_t cache_ram_mb = 4096;  // RAM tier budget
     int64_t cache_disk_mb = 20480;  // disk tier budget (oldest, least valuable files removed past it)

@@ -14,6 +14,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "app/recorder.hpp"
 #include "backends/upstream_backend.hpp"
 #ifdef ANYCLAUDE_HAVE_ENGINE
 #include "backends/engine_backend.hpp"
@@ -134,9 +135,19 @@ std::unique_ptr<http::Server> make_server(net::io_context& ioc, const Config& cf
     http::ServerLimits limits;
     limits.max_body_bytes = cfg.max_body_bytes;
     limits.read_timeout = std::chrono::milliseconds(cfg.request_timeout_ms);
-    auto server = std::make_unique<http::Server>(
-        ioc.get_executor(), limits,
-        [gw](const http::Request& req, http::ResponseWriter& w) -> awaitable<void> { co_await gw->handle(req, w); });
+    http::Handler handler = [gw](const http::Request& req, http::ResponseWriter& w) -> awaitable<void> {
+        co_await gw->handle(req, w);
+    };
+    // --record: the one hook, around the whole gateway, so a recording has every request as it
+    // arrived and the answer as it left (errors and refusals included).
+    if (!cfg.record.empty()) {
+        std::string why;
+        auto recorder = Recorder::open({cfg.record, cfg.record_redact}, &why);
+        if (!recorder) throw std::runtime_error(why);
+        handler = recorder->wrap(std::move(handler));
+        spdlog::info("recording requests to {}{}", cfg.record, cfg.record_redact ? " (redacted)" : "");
+    }
+    auto server = std::make_unique<http::Server>(ioc.get_executor(), limits, std::move(handler));
     if (auto err = server->listen(cfg.host, cfg.port); !err.empty()) throw std::runtime_error(err);
     if (!cfg.port_file.empty()) {
         std::string tmp = cfg.port_file + ".tmp";

@@ -70,6 +70,8 @@ std::vector<SettingCase> setting_cases() {
         {"claude-ids", "true", [](const Config& c) { return c.claude_ids; }, {"claude"}},
         {"allow-small-window", "yes", [](const Config& c) { return c.allow_small_window; }, {"please"}},
         {"context-window", "65536", [](const Config& c) { return c.context_window == 65536; }, {"-1", "64k", ""}},
+        {"record", "/tmp/rec", [](const Config& c) { return c.record == "/tmp/rec"; }, {}},
+        {"record-redact", "true", [](const Config& c) { return c.record_redact; }, {"some"}},
     };
 }
 
@@ -123,7 +125,7 @@ TEST(Config, EnvironmentVariablesSetTheirSettings) {
         }
         unsetenv(var.c_str());
     }
-    EXPECT_EQ(with_env, 30u);
+    EXPECT_EQ(with_env, 32u);
 }
 
 TEST(Config, ModeUrlsFollowTheirVariables) {

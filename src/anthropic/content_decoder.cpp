@@ -100,6 +100,45 @@ bool decode_redacted_thinking(DecodeContext& ctx, const bj::object& o, const Fie
     return read_string(ctx, o, "data", path, Need::required, out.text);
 }
 
+// A server_tool_use block sent back in history: {id, name, input}.
+bool decode_server_tool_use(DecodeContext& ctx, const bj::object& o, const FieldPath& path, ContentBlock& out) {
+    if (!decode_tool_use(ctx, o, path, out)) return false;
+    out.kind = BlockKind::server_tool_use;
+    return true;
+}
+
+// {type: web_search_result, url, title, page_age?, encrypted_content}
+bool decode_search_hit(DecodeContext& ctx, const bj::value& v, const FieldPath& path, ir::WebSearchResult& out) {
+    const bj::object* o = as_object(ctx, v, path);
+    if (!o || read_tag(ctx, *o, path, {"web_search_result"}) < 0) return false;
+    return read_string(ctx, *o, "url", path, Need::required, out.url) &&
+           read_string(ctx, *o, "title", path, Need::optional, out.title) &&
+           read_string(ctx, *o, "page_age", path, Need::optional, out.page_age) &&
+           read_string(ctx, *o, "encrypted_content", path, Need::optional, out.encrypted_content);
+}
+
+// A web_search_tool_result block sent back in history: {tool_use_id, content: [hits] |
+// {type: web_search_tool_result_error, error_code}}.
+bool decode_web_search_result(DecodeContext& ctx, const bj::object& o, const FieldPath& path, ContentBlock& out) {
+    out.kind = BlockKind::web_search_tool_result;
+    if (!read_string(ctx, o, "tool_use_id", path, Need::required, out.id)) return false;
+    const bj::value* content = field(o, "content");
+    FieldPath cp = path / "content";
+    if (!content) return ctx.fail(cp, kFieldRequired);
+    if (const bj::object* err = content->if_object()) {
+        if (read_tag(ctx, *err, cp, {"web_search_tool_result_error"}) < 0) return false;
+        if (!read_string(ctx, *err, "error_code", cp, Need::required, out.error_code)) return false;
+        if (out.error_code.empty()) out.error_code = "unavailable";
+        return true;
+    }
+    const bj::array* hits = content->if_array();
+    if (!hits) return ctx.fail(cp, "Input should be a valid list or an error object");
+    out.search_results.resize(hits->size());
+    for (std::size_t i = 0; i < hits->size(); ++i)
+        if (!decode_search_hit(ctx, (*hits)[i], cp[i], out.search_results[i])) return false;
+    return true;
+}
+
 int read_block_tag(DecodeContext& ctx, const bj::object& o, const FieldPath& path, BlockContext where) {
     switch (where) {
         case BlockContext::system: return read_tag(ctx, o, path, {"text"});
@@ -107,7 +146,8 @@ int read_block_tag(DecodeContext& ctx, const bj::object& o, const FieldPath& pat
         case BlockContext::message: break;
     }
     return read_tag(ctx, o, path,
-                    {"text", "image", "document", "tool_use", "tool_result", "thinking", "redacted_thinking"});
+                    {"text", "image", "document", "tool_use", "tool_result", "thinking", "redacted_thinking",
+                     "server_tool_use", "web_search_tool_result"});
 }
 
 }  // namespace
@@ -125,6 +165,8 @@ bool decode_block(DecodeContext& ctx, const bj::value& block, const FieldPath& p
         case 4: ok = decode_tool_result(ctx, *o, path, out); break;
         case 5: ok = decode_thinking(ctx, *o, path, out); break;
         case 6: ok = decode_redacted_thinking(ctx, *o, path, out); break;
+        case 7: ok = decode_server_tool_use(ctx, *o, path, out); break;
+        case 8: ok = decode_web_search_result(ctx, *o, path, out); break;
         default: return false;
     }
     return ok && read_cache_control(ctx, *o, path, out.cache_breakpoint);

@@ -33,6 +33,8 @@ void MessageAggregator::add(const ir::Event& ev) {
         b.kind = e->kind;
         b.id = e->tool_id;
         b.name = e->tool_name;
+        b.search_results = e->search_results;
+        b.error_code = e->error_code;
     } else if (const auto* e = std::get_if<ir::BlockDelta>(&ev)) {
         Block* b = block_at(e->index);
         if (!b) return;
@@ -81,6 +83,18 @@ std::string MessageAggregator::to_json() const {
             case ir::BlockKind::redacted_thinking:
                 w.key("type").value("redacted_thinking");
                 w.key("data").value(b.text);
+                break;
+            case ir::BlockKind::server_tool_use:
+                w.key("type").value("server_tool_use");
+                w.key("id").value(b.id);
+                w.key("name").value(b.name);
+                w.key("input").raw(tool_input_object(b.text));
+                break;
+            case ir::BlockKind::web_search_tool_result:
+                w.key("type").value("web_search_tool_result");
+                w.key("tool_use_id").value(b.id);
+                w.key("content");
+                write_search_content(w, b.search_results, b.error_code);
                 break;
             default:
                 w.key("type").value("text");

@@ -101,7 +101,7 @@ bool decode_messages(DecodeContext& ctx, const bj::object& body, ir::Request& ou
 bool decode_tool_fields(DecodeContext& ctx, const bj::object& body, ir::Request& out) {
     if (const bj::value* tools = field(body, "tools")) {
         FieldPath path = kRoot / "tools";
-        if (!decode_tools(ctx, *tools, path, out.tools)) return false;
+        if (!decode_tools(ctx, *tools, path, out.tools, &out.web_search)) return false;
     }
     if (const bj::value* choice = field(body, "tool_choice")) {
         FieldPath path = kRoot / "tool_choice";

@@ -43,6 +43,8 @@ private:
         std::string id, name;
         std::string text;       // text / thinking / partial input json / redacted data
         std::string signature;  // thinking
+        std::vector<ir::WebSearchResult> search_results;  // web_search_tool_result
+        std::string error_code;                           // web_search_tool_result error form
     };
     Block* block_at(int index);  // nullptr when no started block has that index
 

@@ -62,6 +62,18 @@ void encode(const ir::BlockStart& e, std::string& out) {
             w.key("type").value("redacted_thinking");
             w.key("data").value("");
             break;
+        case ir::BlockKind::server_tool_use:  // input follows as input_json_delta, like tool_use
+            w.key("type").value("server_tool_use");
+            w.key("id").value(e.tool_id);
+            w.key("name").value(e.tool_name);
+            w.key("input").begin_object().end_object();
+            break;
+        case ir::BlockKind::web_search_tool_result:  // the whole content in the start event
+            w.key("type").value("web_search_tool_result");
+            w.key("tool_use_id").value(e.tool_id);
+            w.key("content");
+            write_search_content(w, e.search_results, e.error_code);
+            break;
         default:  // text; the other kinds never appear in a response
             w.key("type").value("text");
             w.key("text").value("");

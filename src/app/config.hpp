@@ -25,6 +25,11 @@ struct Config {
     std::string mid_system = "auto";  // auto | keep | user
     bool strip_billing_header = true;
     int64_t max_tokens_cap = 32768;
+    // Web search run by the gateway (src/search): a SearXNG instance, else Brave Search with a key.
+    std::string search_url;     // SearXNG base URL ("" = none)
+    std::string brave_api_key;  // Brave Search API key ("" = none)
+    std::string brave_url = "https://api.search.brave.com/res/v1/web/search";  // overridable (tests)
+    std::string vision_model;   // upstream: requests carrying images go to this model ("" = none)
     std::size_t max_body_bytes = 32u << 20;
     std::size_t max_concurrent_requests = 64;
     bool insecure_bind = false;  // allow a non-loopback bind without api_key

@@ -16,6 +16,7 @@
 
 #include "app/recorder.hpp"
 #include "backends/upstream_backend.hpp"
+#include "backends/web_search_backend.hpp"
 #ifdef ANYCLAUDE_HAVE_ENGINE
 #include "backends/engine_backend.hpp"
 #endif
@@ -93,7 +94,8 @@ std::shared_ptr<backends::Backend> make_engine_backend(const Config& cfg, std::s
 
 }  // namespace
 
-std::shared_ptr<backends::Backend> make_backend(const Config& cfg, std::string* why) {
+namespace {
+std::shared_ptr<backends::Backend> make_model_backend(const Config& cfg, std::string* why) {
     if (wants_embedded(cfg)) return make_engine_backend(cfg, why);
     auto uc = backends::upstream_defaults(cfg.mode);
     std::string url_text = effective_backend_url(cfg);
@@ -115,7 +117,24 @@ std::shared_ptr<backends::Backend> make_backend(const Config& cfg, std::string* 
     uc.commit_grace = std::chrono::milliseconds(cfg.commit_grace_ms);
     uc.context_window = cfg.context_window;
     uc.ping_interval = std::chrono::milliseconds(cfg.ping_interval_ms);
+    uc.vision_model = cfg.vision_model;
     return std::make_shared<backends::UpstreamBackend>(std::move(uc));
+}
+}  // namespace
+
+// Every backend answers Anthropic's web search tool through the gateway's loop
+// (backends/web_search_backend.hpp), with the configured provider or none.
+std::shared_ptr<backends::Backend> make_backend(const Config& cfg, std::string* why) {
+    search::ProviderSettings ps;
+    ps.searxng_url = cfg.search_url;
+    ps.brave_api_key = cfg.brave_api_key;
+    ps.brave_url = cfg.brave_url;
+    auto provider = search::make_provider(ps, why);
+    if (!provider && why && !why->empty()) return nullptr;
+    if (provider) spdlog::info("web search through {}", provider->describe());
+    auto backend = make_model_backend(cfg, why);
+    if (!backend) return nullptr;
+    return backends::with_web_search(std::move(backend), std::move(provider));
 }
 
 std::string check_bind_policy(const Config& cfg) {

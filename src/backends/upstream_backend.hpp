@@ -46,6 +46,7 @@ struct UpstreamConfig {
     std::chrono::milliseconds ping_interval{10000};
     http::ClientTimeouts timeouts;
     bool log_bodies = false;  // log upstream error texts (they may quote the request)
+    std::string vision_model;  // requests carrying images go to this model on the same server ("" = none)
 };
 
 // Defaults for a mode: "lmstudio", "mlx-lm" or "openai".

@@ -22,9 +22,14 @@ struct MessageStart {
 
 struct BlockStart {
     int index = 0;
-    BlockKind kind = BlockKind::text;  // text, thinking, tool_use, redacted_thinking
-    std::string tool_id;               // tool_use
-    std::string tool_name;             // tool_use
+    // text, thinking, tool_use, redacted_thinking, server_tool_use, web_search_tool_result
+    BlockKind kind = BlockKind::text;
+    std::string tool_id;               // tool_use, server_tool_use; web_search_tool_result: tool_use_id
+    std::string tool_name;             // tool_use, server_tool_use
+    // web_search_tool_result: its whole content comes with its start (Anthropic streams no delta
+    // for it); error_code set means the error form.
+    std::vector<WebSearchResult> search_results{};  // ({}: positional initialisers elsewhere stay warning-free)
+    std::string error_code{};
 };
 
 enum class DeltaKind { text, thinking, signature, input_json };

@@ -23,6 +23,8 @@ const char* to_string(BlockKind k) {
         case BlockKind::thinking: return "thinking";
         case BlockKind::redacted_thinking: return "redacted_thinking";
         case BlockKind::document: return "document";
+        case BlockKind::server_tool_use: return "server_tool_use";
+        case BlockKind::web_search_tool_result: return "web_search_tool_result";
     }
     return "text";
 }

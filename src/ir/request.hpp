@@ -12,10 +12,25 @@ namespace anyclaude::ir {
 
 enum class Role { user, assistant, system };
 
-enum class BlockKind { text, image, tool_use, tool_result, thinking, redacted_thinking, document };
+// server_tool_use and web_search_tool_result: Anthropic's web search run by the gateway
+// (src/backends/web_search_backend.hpp); backends never see them (history is rewritten first).
+enum class BlockKind {
+    text, image, tool_use, tool_result, thinking, redacted_thinking, document,
+    server_tool_use, web_search_tool_result
+};
 
 const char* to_string(Role r);
 const char* to_string(BlockKind k);
+
+// One hit of a web_search_tool_result, as Anthropic's wire carries it. encrypted_content is
+// opaque to the client; the gateway puts the page snippet in it so that a later turn, which
+// sends the block back, can show the model the same text (src/search/web_search_blocks.hpp).
+struct WebSearchResult {
+    std::string url;
+    std::string title;
+    std::string page_age;  // "" -> null
+    std::string encrypted_content;
+};
 
 struct ContentBlock {
     BlockKind kind = BlockKind::text;
@@ -29,6 +44,8 @@ struct ContentBlock {
     std::string input_json;  // tool_use: input as JSON text (client key order)
     std::vector<ContentBlock> content;  // tool_result: its content blocks (text, image)
     bool is_error = false;              // tool_result
+    std::vector<WebSearchResult> search_results{};  // web_search_tool_result (id: tool_use_id)
+    std::string error_code{};  // web_search_tool_result: the error form when not empty
     bool cache_breakpoint = false;      // cache_control was set on this block
 
     static ContentBlock make_text(std::string t, bool breakpoint = false) {
@@ -61,6 +78,17 @@ struct Tool {
     bool cache_breakpoint = false;
 };
 
+// A web_search_* server tool (web_search_20250305 and later dated types): the gateway runs it.
+struct WebSearchTool {
+    std::string type;  // e.g. "web_search_20250305"
+    std::string name = "web_search";
+    int64_t max_uses = 0;  // 0: not set
+    std::vector<std::string> allowed_domains;
+    std::vector<std::string> blocked_domains;
+    std::string country;   // user_location.country (ISO 3166-1 alpha-2), "" when absent
+    std::string city, region, timezone;
+};
+
 struct ToolChoice {
     enum class Kind { auto_, any, tool, none };
     Kind kind = Kind::auto_;
@@ -81,6 +109,7 @@ struct Request {
     std::vector<ContentBlock> system;  // text blocks, in order
     std::vector<Message> messages;     // may hold Role::system messages mid-conversation
     std::vector<Tool> tools;
+    std::optional<WebSearchTool> web_search;  // the request carries Anthropic's web search tool
     std::optional<ToolChoice> tool_choice;
     int64_t max_tokens = 0;
     std::optional<double> temperature;

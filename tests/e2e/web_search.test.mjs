@@ -1,0 +1,119 @@
+// Real Claude Code 2.1.328 and its WebSearch tool through the gateway's own web search.
+// When the main model calls WebSearch, Claude Code sends a small-model request that carries
+// Anthropic's web_search server tool (web_search_20250305, max_uses 8); the gateway offers the
+// scripted model a web_search function, runs the query against a SearXNG-shaped stub
+// (lib/search_stub.mjs), and answers Claude Code with server_tool_use + web_search_tool_result
+// blocks and the model's text. Checked: the hits reach the final answer and the transcript; with
+// no provider configured the tool result says how to configure one and no hit is made up.
+import { test, before, after, beforeEach } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { start } from './scripted_backend.mjs';
+import { startGateway } from './lib/gateway.mjs';
+import { startSearchStub } from './lib/search_stub.mjs';
+import { CLAUDE_BIN } from './lib/paths.mjs';
+import { runProcess, scratchDir, removeDir } from './lib/procs.mjs';
+
+const CLAUDE_TIMEOUT_MS = 90000;
+const HIT = { url: 'https://roo.example.org/speed', title: 'How fast can a kangaroo hop?', content: 'Red kangaroos hop at up to 71 km/h over short distances.', publishedDate: '2025-04-30T00:00:00' };
+let backend, stub, withSearch, withoutSearch, home, project;
+
+before(async () => {
+  assert.ok(fs.existsSync(CLAUDE_BIN), `claude CLI not found at ${CLAUDE_BIN} (run npm install)`);
+  backend = await start({ port: 0 });
+  stub = await startSearchStub({ results: { kangaroo: [HIT, { url: 'https://other.example.net/roo', title: 'Kangaroo (Wikipedia)', content: 'Kangaroos are marsupials.' }] } });
+  const common = { backendUrl: backend.url, model: 'main-model', smallModel: 'small-model', logLevel: 'info' };
+  withSearch = await startGateway({ ...common, args: ['--search-url', stub.url] });
+  withoutSearch = await startGateway(common);
+});
+after(async () => { await withSearch?.stop(); await withoutSearch?.stop(); await stub?.close(); await backend?.close(); removeDir(home); removeDir(project); });
+beforeEach(() => {
+  backend.reset();
+  backend.setDefault({ kind: 'text', text: 'default side answer' });
+  removeDir(home);
+  removeDir(project);
+  home = scratchDir('home');
+  project = scratchDir('project');
+});
+
+const claudeEnv = (gw) => ({
+  PATH: process.env.PATH, HOME: home, TMPDIR: home, ANTHROPIC_API_KEY: 'any', ANTHROPIC_BASE_URL: gw.url,
+  CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1', DISABLE_TELEMETRY: '1', DISABLE_AUTOUPDATER: '1',
+});
+const SEARCH_PROMPT = 'Perform a web search for the query';  // Claude Code's WebSearch request (its user text)
+const requests = () => backend.requests().map((r) => ({ ...r, json: JSON.parse(r.body) }));
+const searchRequests = () => requests().filter((r) => r.body.includes(SEARCH_PROMPT));
+const describe = (r, gw) => `exit ${r.code}${r.timedOut ? ' TIMED OUT' : ''}\n--- stdout ---\n${r.stdout}\n--- stderr ---\n${r.stderr.slice(-3000)}\n--- gateway ---\n${gw.logs().slice(-4000)}`;
+
+// The transcript Claude Code wrote (HOME/.claude/projects/<project>/<session>.jsonl), as text.
+function transcript() {
+  const root = path.join(home, '.claude', 'projects');
+  const files = [];
+  const walk = (d) => { for (const e of fs.readdirSync(d, { withFileTypes: true })) { const p = path.join(d, e.name); if (e.isDirectory()) walk(p); else if (p.endsWith('.jsonl')) files.push(p); } };
+  if (fs.existsSync(root)) walk(root);
+  return files.map((f) => fs.readFileSync(f, 'utf8')).join('\n');
+}
+
+// The main model calls WebSearch; the small model (inside the gateway's loop) calls web_search
+// and then summarises what the tool result gave it; the main model answers from Claude Code's
+// tool result. Each step echoes only what it was sent, so nothing is made up by the script.
+function scriptSearchSession() {
+  backend.script([
+    { kind: 'tool_calls', calls: [{ name: 'WebSearch', arguments: { query: 'kangaroo top speed' } }], match: { has_tools: true, lacks_role: 'tool', not_contains: SEARCH_PROMPT } },
+    { kind: 'tool_calls', calls: [{ name: 'web_search', arguments: { query: 'kangaroo top speed' } }], match: { contains: SEARCH_PROMPT, lacks_role: 'tool' } },
+  ]);
+}
+
+test('Claude Code WebSearch: the gateway searches SearXNG and the hits reach the answer and the transcript', { timeout: CLAUDE_TIMEOUT_MS + 10000 }, async () => {
+  scriptSearchSession();
+  backend.script([
+    { kind: 'text', content: ['Red kangaroos hop at up to 71 km/h ', '(source: https://roo.example.org/speed).'], match: { contains: SEARCH_PROMPT, has_role: 'tool' } },
+    { kind: 'text', content: ['Answer: up to 71 km/h, per https://roo.example.org/speed'], match: { has_role: 'tool', not_contains: SEARCH_PROMPT, contains: 'roo.example.org/speed' } },
+  ]);
+  const r = await runProcess(CLAUDE_BIN, ['-p', 'How fast can a kangaroo hop? Search the web.', '--allowedTools', 'WebSearch'],
+    { cwd: project, env: claudeEnv(withSearch) }, CLAUDE_TIMEOUT_MS);
+  assert.equal(r.code, 0, describe(r, withSearch));
+  assert.ok(r.stdout.includes('Answer: up to 71 km/h, per https://roo.example.org/speed'), describe(r, withSearch));
+
+  // The search request: Claude Code's web_search server tool became a function tool; the second
+  // round carries the hits (title, URL, page text) as a tool result.
+  const searches = searchRequests();
+  assert.equal(searches.length, 2, `two rounds of the search request\n${describe(r, withSearch)}`);
+  assert.deepEqual(searches[0].json.tools.map((t) => t.function.name), ['web_search']);
+  const tool = searches[1].json.messages.find((m) => m.role === 'tool');
+  assert.ok(tool.content.includes(HIT.title) && tool.content.includes(HIT.url) && tool.content.includes(HIT.content), JSON.stringify(tool));
+  assert.deepEqual(stub.queries().map((q) => q.q), ['kangaroo top speed']);
+
+  // Claude Code's tool result (sent back to the main model and kept in the transcript) lists the hits.
+  const main = requests().filter((x) => !x.body.includes(SEARCH_PROMPT) && x.json.messages.some((m) => m.role === 'tool'));
+  assert.ok(main.length >= 1, 'the main model got the WebSearch result');
+  const result = main[0].json.messages.find((m) => m.role === 'tool').content;
+  assert.ok(result.includes(HIT.url) && result.includes(HIT.title), `WebSearch result to the main model: ${result}`);
+  const t = transcript();
+  assert.ok(t.includes(HIT.url) && t.includes(HIT.title), 'the transcript holds the hits');
+  assert.ok(t.includes('Answer: up to 71 km/h'), 'the transcript holds the answer');
+});
+
+test('Claude Code WebSearch with no provider: the tool result says search is off, nothing is made up', { timeout: CLAUDE_TIMEOUT_MS + 10000 }, async () => {
+  scriptSearchSession();
+  // The small model repeats what the tool result told it; the main model repeats what it got.
+  backend.script([
+    { kind: 'text', text: 'The search failed: web search is not configured on this anyclaude gateway.', match: { contains: SEARCH_PROMPT, has_role: 'tool' } },
+    { kind: 'text', text: 'I could not search: web search is not configured on this anyclaude gateway.', match: { has_role: 'tool', not_contains: SEARCH_PROMPT } },
+  ]);
+  const before = stub.queries().length;
+  const r = await runProcess(CLAUDE_BIN, ['-p', 'How fast can a kangaroo hop? Search the web.', '--allowedTools', 'WebSearch'],
+    { cwd: project, env: claudeEnv(withoutSearch) }, CLAUDE_TIMEOUT_MS);
+  assert.equal(r.code, 0, describe(r, withoutSearch));
+  const searches = searchRequests();
+  assert.equal(searches.length, 2, describe(r, withoutSearch));
+  const tool = searches[1].json.messages.find((m) => m.role === 'tool');
+  assert.match(tool.content, /web search is not configured on this anyclaude gateway: set --search-url URL .* or ANYCLAUDE_BRAVE_API_KEY/, JSON.stringify(tool));
+  const main = requests().filter((x) => !x.body.includes(SEARCH_PROMPT) && x.json.messages.some((m) => m.role === 'tool'));
+  const result = main[0].json.messages.find((m) => m.role === 'tool').content;
+  assert.ok(result.includes('Web search error: unavailable'), `Claude Code names the error: ${result}`);
+  assert.ok(!result.includes(HIT.url) && !transcript().includes(HIT.url), 'no hit appears');
+  assert.equal(stub.queries().length, before, 'no provider was asked');
+  assert.match(withoutSearch.logs(), /web search is not configured on this anyclaude gateway/, 'the log says how to configure it');
+});

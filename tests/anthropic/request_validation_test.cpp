@@ -128,7 +128,8 @@ TEST(RequestValidation, UnknownBlockTypeNamesTheExpectedTags) {
     EXPECT_EQ(decode_error(with_messages(
                   R"([{"role":"user","content":"a"},{"role":"assistant","content":[{"type":"foo","text":"x"}]}])")),
               "messages.1.content.0.type: Input tag 'foo' found using 'type' does not match any of the expected tags: "
-              "'text', 'image', 'document', 'tool_use', 'tool_result', 'thinking', 'redacted_thinking'");
+              "'text', 'image', 'document', 'tool_use', 'tool_result', 'thinking', 'redacted_thinking', "
+              "'server_tool_use', 'web_search_tool_result'");
 }
 
 TEST(RequestValidation, BlockWithoutTypeCannotBeDiscriminated) {

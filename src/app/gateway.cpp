@@ -125,6 +125,7 @@ awaitable<void> Gateway::health(http::ResponseWriter& w) {
     else
         j.null();
     j.key("window_source").value(window.source);
+    if (auto method = backend_->count_tokens_method(); !method.empty()) j.key("count_tokens").value(method);
     j.key("requests").value(static_cast<int64_t>(stats_.requests.load()));
     j.key("in_flight").value(static_cast<int64_t>(stats_.in_flight.load()));
     if (auto engine = backend_->stats_json(); !engine.empty()) j.key("engine").raw(engine);

@@ -72,6 +72,9 @@ public:
         return false;
     }
 
+    // How count_tokens counts, for /health ("" when the backend does not say).
+    virtual std::string count_tokens_method() const { return {}; }
+
     // Counters for /health as a JSON object text ("" when the backend has none).
     virtual std::string stats_json() const { return {}; }
 

@@ -73,6 +73,8 @@ struct UpstreamBackend::Attempt {
     std::optional<int64_t> fitting_max_tokens;  // the upstream said max_tokens did not fit: this does
     bool first_token = false;
     bool finished = false;
+    bool images = false;         // the body carries images (not placeholders)
+    bool image_rejected = false;  // the upstream refused them before any event: retry with placeholders
     std::optional<ir::ApiError> result;     // error to answer with (nothing emitted yet)
     std::optional<ir::ApiError> retryable;  // late-system rejection seen before any event
 };
@@ -101,7 +103,8 @@ ir::Event message_start(const UpstreamBackend::Attempt& at) {
 }
 }  // namespace
 
-UpstreamBackend::UpstreamBackend(UpstreamConfig cfg) : cfg_(std::move(cfg)) {
+UpstreamBackend::UpstreamBackend(UpstreamConfig cfg)
+    : cfg_(std::move(cfg)), counter_(cfg_.url, cfg_.api_key, &pool_) {
     late_system_as_user_ = cfg_.mid_system == openai::MidSystem::as_user;
 }
 
@@ -115,8 +118,48 @@ std::vector<ModelInfo> UpstreamBackend::models() const {
     return out;
 }
 
+// The body generate() would send, counted by the server when it can (a cache hit costs nothing).
 awaitable<ir::Result<int64_t>> UpstreamBackend::count_tokens(const ir::Request& req) {
-    co_return ir::estimate_tokens(req);
+    const bool images = has_images(req);
+    const std::string model = co_await route_images(req, co_await resolve_model(req));
+    auto n = co_await counter_.count(openai::encode_chat_request(req, encode_options(model, images)));
+    co_return n ? *n : ir::estimate_tokens(req);
+}
+
+std::string UpstreamBackend::count_tokens_method() const {
+    auto m = counter_.method();
+    return m.empty() ? "not asked yet (the first count_tokens asks the server)" : m;
+}
+
+openai::ChatEncodeOptions UpstreamBackend::encode_options(const std::string& model, bool images) const {
+    openai::ChatEncodeOptions opt;
+    opt.model = model;
+    opt.mid_system = late_system_as_user_ ? openai::MidSystem::as_user : openai::MidSystem::keep;
+    opt.thinking = cfg_.thinking;
+    opt.images_as_text = images && text_only(model);
+    return opt;
+}
+
+bool UpstreamBackend::text_only(const std::string& model) const {
+    auto it = vision_.find(model);
+    return it != vision_.end() && !it->second.vision;
+}
+
+void UpstreamBackend::learn_text_only(const std::string& model, const std::string& source) {
+    vision_[model] = {false, source};
+    spdlog::warn("model '{}' at {} reads text only ({}): images are sent as a short text placeholder from now on{}",
+                 model, cfg_.url.to_string(), source,
+                 cfg_.vision_model.empty() ? "; --vision-model ID sends requests with images to a model that sees them"
+                                           : "");
+    placeholder_logged_.insert(model);
+}
+
+// With vision-model set, a request carrying images goes to that model (Claude Code resends the
+// whole history, so every later request of that conversation does too).
+awaitable<std::string> UpstreamBackend::route_images(const ir::Request& req, std::string model) {
+    if (cfg_.vision_model.empty() || model == cfg_.vision_model || !has_images(req)) co_return model;
+    spdlog::debug("request with images: model '{}' instead of '{}'", cfg_.vision_model, model);
+    co_return cfg_.vision_model;
 }
 
 bool UpstreamBackend::serves(const std::string& model_id) const {
@@ -134,6 +177,11 @@ void UpstreamBackend::learn(const UpstreamProbe& probe) {
         spdlog::info("upstream {} serves model '{}' (from /models)", cfg_.url.to_string(), discovered_model_);
     }
     windows_[probe.model] = {probe.window, std::chrono::steady_clock::now()};
+    // The metadata's word on images, unless a rejection already taught otherwise.
+    if (probe.vision && !text_only(probe.model)) {
+        vision_[probe.model] = *probe.vision;
+        if (!probe.vision->vision) learn_text_only(probe.model, probe.vision->source);
+    }
     if (probe.window.known()) {
         spdlog::info("model '{}' at {}: context window {} tokens (from {})", probe.model, cfg_.url.to_string(),
                      probe.window.tokens, probe.window.source);
@@ -237,18 +285,18 @@ std::optional<ir::ApiError> UpstreamBackend::on_context_error(const openai::Cont
 }
 
 awaitable<std::optional<ir::ApiError>> UpstreamBackend::generate(const ir::Request& req, EventSink& sink) {
-    const std::string model = co_await resolve_model(req);
+    const bool images = has_images(req);
+    const std::string model = co_await route_images(req, co_await resolve_model(req));
     const ContextWindow window = co_await window_for(model);
     const int64_t estimate = ir::estimate_tokens(req);
     if (auto refused = refuse(window, estimate)) co_return refused;
     int64_t max_tokens = fit_max_tokens(req.max_tokens, estimate, window.tokens, cfg_.max_tokens_cap);
     bool refitted = false;
-    for (int attempt = 0; attempt < 3; ++attempt) {
-        openai::ChatEncodeOptions opt;
-        opt.model = model;
-        opt.mid_system = late_system_as_user_ ? openai::MidSystem::as_user : openai::MidSystem::keep;
-        opt.thinking = cfg_.thinking;
+    for (int attempt = 0; attempt < 4; ++attempt) {  // image placeholders, late system, refit: once each
+        openai::ChatEncodeOptions opt = encode_options(model, images);
         opt.max_tokens_cap = max_tokens;
+        if (opt.images_as_text && placeholder_logged_.insert(model).second)
+            spdlog::info("model '{}' reads text only: images replaced by placeholders", model);
 
         Attempt at;
         at.body = openai::encode_chat_request(req, opt);
@@ -258,7 +306,13 @@ awaitable<std::optional<ir::ApiError>> UpstreamBackend::generate(const ir::Reque
         at.window = window;
         at.grace = commit_grace(estimate, window.tokens, cfg_.commit_grace, cfg_.commit_grace_near_window);
         at.may_refit = !refitted;
+        at.images = images && !opt.images_as_text;
         co_await (run(req, sink, at) || keepalive(req, sink, at));
+        // A text-only model refused the image: learned for this model, sent again with placeholders.
+        if (at.image_rejected && !sink.committed()) {
+            learn_text_only(model, "it rejected an image");
+            continue;
+        }
         if (at.retryable && !late_system_as_user_ && cfg_.mid_system_fallback && !sink.committed()) {
             spdlog::warn("upstream {} rejects system messages after the first; sending them as user messages from now on",
                          cfg_.url.to_string());
@@ -338,6 +392,10 @@ awaitable<void> UpstreamBackend::run(const ir::Request& req, EventSink& sink, At
             spdlog::warn("upstream answered {} ({}): {}", res->status(), upstream.error.type, upstream.error.message);
         else
             spdlog::warn("upstream answered {} ({}); passed to the client", res->status(), upstream.error.type);
+        if (at.images && !sink.committed() && is_image_rejection(upstream.error.message)) {
+            at.image_rejected = true;
+            co_return;
+        }
         if (rejects_late_system(upstream.error) && !sink.committed()) {
             at.retryable = upstream.error;
             co_return;

@@ -7,6 +7,10 @@
 // Learns each model's window once (upstream_probe.hpp; the context-window setting overrides
 // it), refuses a prompt clearly over it, sizes max_tokens to fit, and answers the backend's own
 // context errors as Anthropic's "prompt is too long: N tokens > M maximum".
+// Knows per model whether it takes images (the server's metadata, else its first rejection,
+// image_support.hpp): a text-only model gets placeholders instead, and a request it rejected for
+// an image is retried once with them; with vision-model set, requests carrying images go there.
+// count_tokens asks the server where it can count (upstream_token_count.hpp), else estimates.
 #pragma once
 
 #include <chrono>
@@ -18,6 +22,7 @@
 
 #include "backends/backend.hpp"
 #include "backends/upstream_probe.hpp"
+#include "backends/upstream_token_count.hpp"
 #include "http/client.hpp"
 #include "http/url.hpp"
 #include "openai/chat_encoder.hpp"
@@ -63,6 +68,7 @@ public:
     awaitable<BackendStatus> status() override;
     ContextWindow window() const override;
     bool serves(const std::string& model_id) const override;
+    std::string count_tokens_method() const override;
 
     const UpstreamConfig& config() const { return cfg_; }
 
@@ -77,6 +83,10 @@ private:
     ContextWindow cached_window(const std::string& model) const;
     std::optional<ir::ApiError> refuse(const ContextWindow& w, int64_t estimate) const;
     std::optional<ir::ApiError> on_context_error(const openai::ContextOverflow& o, Attempt& at);
+    openai::ChatEncodeOptions encode_options(const std::string& model, bool images) const;
+    bool text_only(const std::string& model) const;
+    void learn_text_only(const std::string& model, const std::string& source);
+    awaitable<std::string> route_images(const ir::Request& req, std::string model);
 
     UpstreamConfig cfg_;
     http::ConnectionPool pool_;  // keep-alive connections to a plain-HTTP upstream
@@ -89,6 +99,9 @@ private:
     };
     std::map<std::string, Learned> windows_;  // per model; one I/O thread uses it
     std::set<std::string> warned_;            // models whose unknown window was logged
+    std::map<std::string, VisionInfo> vision_;  // per model: takes images or not, and who said so
+    std::set<std::string> placeholder_logged_;  // models whose image placeholders were logged
+    UpstreamTokenCounter counter_;
 };
 
 }  // namespace anyclaude::backends

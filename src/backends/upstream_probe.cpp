@@ -92,6 +92,10 @@ awaitable<UpstreamProbe> probe_upstream(const http::Url& base, const std::string
             break;
         }
     }
+    // Image support from the answers already fetched (no request of its own).
+    for (const auto& [key, a] : answers)
+        if (!out.vision && !key.second && a.sent && a.status == 200)
+            out.vision = vision_from_answer(key.first, a.body, out.model);
     co_return out;
 }
 

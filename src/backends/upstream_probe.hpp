@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "backends/context_window.hpp"
+#include "backends/image_support.hpp"
 #include "http/client.hpp"
 
 namespace anyclaude::backends {
@@ -18,6 +19,7 @@ struct UpstreamProbe {
     std::vector<std::string> models;  // ids its GET /models lists, in its order
     std::string model;                // the model the window is for ("" when none)
     ContextWindow window;             // not known(): no endpoint told
+    std::optional<VisionInfo> vision;  // whether the model takes images, when an answer fetched said so
 };
 
 // Short limits, for asking (not for generating): a person waits on /health/backend.

@@ -29,7 +29,12 @@ struct ChatEncodeOptions {
     ThinkingControl thinking = ThinkingControl::none;
     int64_t max_tokens_cap = 0;         // clamp max_tokens to this when > 0
     bool send_thinking_history = true;  // assistant thinking blocks -> reasoning_content
+    // A text-only model: each image becomes text saying what was there (image_placeholder).
+    bool images_as_text = false;
 };
+
+// "[image: image/png, 48 KB, not shown: the model reads text only]" (a URL image names its URL).
+std::string image_placeholder(const ir::ContentBlock& image);
 
 std::string encode_chat_request(const ir::Request& req, const ChatEncodeOptions& opt);
 

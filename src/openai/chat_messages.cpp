@@ -35,6 +35,12 @@ std::string image_url(const ir::ContentBlock& b) {
     return "data:" + b.media_type + ";base64," + b.data;
 }
 
+// An image for a text-only model: a part of text in its place (ChatEncodeOptions::images_as_text).
+Part image_part(const ir::ContentBlock& b, const ChatEncodeOptions& opt) {
+    if (opt.images_as_text) return {false, image_placeholder(b), {}};
+    return {true, {}, image_url(b)};
+}
+
 // A document block becomes text: its text when it has some (plain-text documents), otherwise a
 // short note, as chat/completions servers have no document part.
 std::string document_text(const ir::ContentBlock& b) {
@@ -88,7 +94,7 @@ std::string tool_result_text(const ir::ContentBlock& result, bool has_images) {
     return text;
 }
 
-void write_user(json::Writer& w, const ir::Message& msg) {
+void write_user(json::Writer& w, const ir::Message& msg, const ChatEncodeOptions& opt) {
     std::vector<Part> images_from_results;
     bool had_tool_results = false;
 
@@ -98,7 +104,7 @@ void write_user(json::Writer& w, const ir::Message& msg) {
         bool has_images = false;
         for (const auto& inner : b.content) {
             if (inner.kind == ir::BlockKind::image) {
-                images_from_results.push_back({true, {}, image_url(inner)});
+                images_from_results.push_back(image_part(inner, opt));
                 has_images = true;
             }
         }
@@ -113,7 +119,7 @@ void write_user(json::Writer& w, const ir::Message& msg) {
     for (const auto& b : msg.content) {
         switch (b.kind) {
             case ir::BlockKind::text: parts.push_back({false, b.text, {}}); break;
-            case ir::BlockKind::image: parts.push_back({true, {}, image_url(b)}); break;
+            case ir::BlockKind::image: parts.push_back(image_part(b, opt)); break;
             case ir::BlockKind::document: parts.push_back({false, document_text(b), {}}); break;
             default: break;  // tool_result handled above; others do not belong in a user turn
         }
@@ -167,6 +173,15 @@ void write_assistant(json::Writer& w, const ir::Message& msg, const ChatEncodeOp
 
 }  // namespace
 
+std::string image_placeholder(const ir::ContentBlock& b) {
+    constexpr const char* tail = ", not shown: the model reads text only]";
+    if (!b.url.empty()) return "[image: " + b.url + tail;
+    // base64: 4 characters carry 3 bytes.
+    std::size_t kb = (b.data.size() / 4 * 3 + 1023) / 1024;
+    return "[image: " + (b.media_type.empty() ? std::string("image") : b.media_type) + ", " + std::to_string(kb) +
+           " KB" + tail;
+}
+
 void write_chat_messages(json::Writer& w, const ir::Request& req, const ChatEncodeOptions& opt) {
     w.begin_array();
     bool wrote_any = false;
@@ -183,7 +198,7 @@ void write_chat_messages(json::Writer& w, const ir::Request& req, const ChatEnco
                 break;
             }
             case ir::Role::assistant: write_assistant(w, msg, opt); break;
-            case ir::Role::user: write_user(w, msg); break;
+            case ir::Role::user: write_user(w, msg, opt); break;
         }
         wrote_any = true;
     }

@@ -129,7 +129,7 @@ TEST(Config, EnvironmentVariablesSetTheirSettings) {
         }
         unsetenv(var.c_str());
     }
-    EXPECT_EQ(with_env, 32u);
+    EXPECT_EQ(with_env, 36u);
 }
 
 TEST(Config, ModeUrlsFollowTheirVariables) {

@@ -5,6 +5,11 @@
 // (lib/search_stub.mjs), and answers Claude Code with server_tool_use + web_search_tool_result
 // blocks and the model's text. Checked: the hits reach the final answer and the transcript; with
 // no provider configured the tool result says how to configure one and no hit is made up.
+// Claude Code's WebFetch sends no server tool: it fetches the page itself (here a local page,
+// with skipWebFetchPreflight so that it does not ask api.anthropic.com about the domain; over
+// HTTPS with a throwaway certificate given through NODE_EXTRA_CA_CERTS, as WebFetch upgrades
+// http:// to https://) and asks the small model about it in an ordinary request, which the
+// gateway serves.
 import { test, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -14,6 +19,8 @@ import { startGateway } from './lib/gateway.mjs';
 import { startSearchStub } from './lib/search_stub.mjs';
 import { CLAUDE_BIN } from './lib/paths.mjs';
 import { runProcess, scratchDir, removeDir } from './lib/procs.mjs';
+import https from 'node:https';
+import { execFileSync } from 'node:child_process';
 
 const CLAUDE_TIMEOUT_MS = 90000;
 const HIT = { url: 'https://roo.example.org/speed', title: 'How fast can a kangaroo hop?', content: 'Red kangaroos hop at up to 71 km/h over short distances.', publishedDate: '2025-04-30T00:00:00' };
@@ -116,4 +123,34 @@ test('Claude Code WebSearch with no provider: the tool result says search is off
   assert.ok(!result.includes(HIT.url) && !transcript().includes(HIT.url), 'no hit appears');
   assert.equal(stub.queries().length, before, 'no provider was asked');
   assert.match(withoutSearch.logs(), /web search is not configured on this anyclaude gateway/, 'the log says how to configure it');
+});
+
+test('Claude Code WebFetch: the page is fetched by Claude Code and its small-model request is served', { timeout: CLAUDE_TIMEOUT_MS + 10000 }, async () => {
+  const certDir = scratchDir('cert');
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', path.join(certDir, 'key.pem'),
+    '-out', path.join(certDir, 'cert.pem'), '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+  const tls = { key: fs.readFileSync(path.join(certDir, 'key.pem')), cert: fs.readFileSync(path.join(certDir, 'cert.pem')) };
+  const page = https.createServer(tls, (req, res) => { res.writeHead(200, { 'content-type': 'text/html' }); res.end('<html><body><h1>Release notes</h1><p>The magic number is banana-4217.</p></body></html>'); });
+  await new Promise((resolve) => page.listen(0, '127.0.0.1', resolve));
+  const url = `https://127.0.0.1:${page.address().port}/notes`;
+  try {
+    fs.mkdirSync(path.join(home, '.claude'), { recursive: true });
+    fs.writeFileSync(path.join(home, '.claude', 'settings.json'), JSON.stringify({ skipWebFetchPreflight: true }));
+    backend.script([
+      { kind: 'tool_calls', calls: [{ name: 'WebFetch', arguments: { url, prompt: 'What is the magic number?' } }], match: { has_tools: true, lacks_role: 'tool' } },
+      { kind: 'text', text: 'The page gives the magic number banana-4217.', match: { has_tools: false, contains: 'banana-4217' } },
+      { kind: 'text', text: 'Fetched: the magic number is banana-4217.', match: { has_tools: true, has_role: 'tool', contains: 'banana-4217' } },
+    ]);
+    const r = await runProcess(CLAUDE_BIN, ['-p', `What is the magic number at ${url}?`, '--allowedTools', 'WebFetch'],
+      { cwd: project, env: { ...claudeEnv(withSearch), NODE_EXTRA_CA_CERTS: path.join(certDir, 'cert.pem') } }, CLAUDE_TIMEOUT_MS);
+    assert.equal(r.code, 0, describe(r, withSearch));
+    assert.ok(r.stdout.includes('Fetched: the magic number is banana-4217.'), describe(r, withSearch));
+    const small = requests().find((x) => !x.json.tools?.length && x.body.includes('banana-4217'));
+    assert.ok(small, `Claude Code asked the small model about the page\n${describe(r, withSearch)}`);
+    assert.equal(small.status, 200);
+    assert.ok(!requests().some((x) => x.body.includes('web_fetch')), 'no web_fetch server tool anywhere');
+  } finally {
+    await new Promise((resolve) => { page.closeAllConnections?.(); page.close(resolve); });
+    removeDir(certDir);
+  }
 });

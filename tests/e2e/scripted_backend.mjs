@@ -26,6 +26,9 @@
 //   completion_tokens, cached_tokens} | false, usage_in_finish_chunk, omit_done,
 //   match:{model, has_tools, contains, not_contains, has_role, lacks_role} (only a request
 //   that fits takes it; the first fitting queued response wins).
+// A reply policy decides from the request instead: start({policy}) or be.setPolicy(fn), where
+// fn(reqJson, rec) returns a response spec (as above) or undefined; it is asked when no queued
+// response fits, before the default (tests/e2e/lib/agent_policy.mjs: an agent reading files).
 // Usage is sent in a final chunk only when the request sets stream_options.include_usage.
 // Other endpoints (the ones a gateway probes for a model's window): start({endpoints}) or
 // be.endpoints({"GET /props": {status, body}}) or POST /__endpoints; BACKEND_KINDS below has
@@ -114,14 +117,15 @@ const sendJson = (res, status, obj) => {
 const writeAsync = (res, s) => new Promise((resolve) => res.write(s, () => resolve()));
 
 // keepRequests: how many request records to keep (oldest dropped first; the benchmark keeps few).
-export async function start({ port = 0, host = '127.0.0.1', models = ['scripted-model'], defaultResponse, keepRequests = Infinity, endpoints = {} } = {}) {
-  const state = { queue: [], def: defaultResponse ?? DEFAULT_RESPONSE, requests: [], events: [], seq: 0, endpoints: { ...endpoints } };
+export async function start({ port = 0, host = '127.0.0.1', models = ['scripted-model'], defaultResponse, keepRequests = Infinity, endpoints = {}, policy } = {}) {
+  const state = { queue: [], def: defaultResponse ?? DEFAULT_RESPONSE, policy, requests: [], events: [], seq: 0, endpoints: { ...endpoints } };
   const log = (type, seq, detail) => state.events.push({ t: now(), type, seq, ...(detail ? { detail } : {}) });
   const sockets = new Set();
 
-  function take(reqJson, raw) {
+  function take(reqJson, raw, rec) {
     const i = state.queue.findIndex((s) => matches(s, reqJson, raw));
-    return i >= 0 ? state.queue.splice(i, 1)[0] : state.def;
+    if (i >= 0) return state.queue.splice(i, 1)[0];
+    return state.policy?.(reqJson, rec) ?? state.def;
   }
 
   async function chat(req, res, rec) {
@@ -129,7 +133,7 @@ export async function start({ port = 0, host = '127.0.0.1', models = ['scripted-
     try { reqJson = JSON.parse(rec.body); } catch {
       return sendJson(res, 400, { error: { message: 'request body is not JSON', type: 'invalid_request_error', param: null, code: null } });
     }
-    const spec = normalize(take(reqJson, rec.body));
+    const spec = normalize(take(reqJson, rec.body, rec));
     rec.kind = spec.kind ?? 'text';
     const ctx = { id: `chatcmpl-${rec.seq}`, created: Math.floor(Date.now() / 1000), model: reqJson.model ?? 'scripted-model' };
     if (spec.headers_delay_ms) await sleep(spec.headers_delay_ms);
@@ -241,8 +245,9 @@ export async function start({ port = 0, host = '127.0.0.1', models = ['scripted-
     url: `http://${host}:${actual}/v1`,
     script(list) { state.queue.push(...(Array.isArray(list) ? list : [list])); },
     setDefault(spec) { state.def = spec ?? DEFAULT_RESPONSE; },
+    setPolicy(fn) { state.policy = fn; },
     endpoints(map) { Object.assign(state.endpoints, map); },
-    reset() { state.queue = []; state.requests = []; state.events = []; state.def = defaultResponse ?? DEFAULT_RESPONSE; },
+    reset() { state.queue = []; state.requests = []; state.events = []; state.def = defaultResponse ?? DEFAULT_RESPONSE; state.policy = policy; },
     pending() { return state.queue.length; },
     requests() { return state.requests.map((r) => ({ ...r })); },
     events() { return state.events.slice(); },

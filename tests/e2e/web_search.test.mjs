@@ -19,6 +19,7 @@ import { startGateway } from './lib/gateway.mjs';
 import { startSearchStub } from './lib/search_stub.mjs';
 import { CLAUDE_BIN } from './lib/paths.mjs';
 import { runProcess, scratchDir, removeDir } from './lib/procs.mjs';
+import { client } from './lib/sdk.mjs';
 import https from 'node:https';
 import { execFileSync } from 'node:child_process';
 
@@ -153,4 +154,31 @@ test('Claude Code WebFetch: the page is fetched by Claude Code and its small-mod
     await new Promise((resolve) => { page.closeAllConnections?.(); page.close(resolve); });
     removeDir(certDir);
   }
+});
+
+// The official SDK accumulates the streamed blocks into the documented message: server_tool_use
+// with its input parsed from input_json_delta, web_search_tool_result whole, then the text, and
+// a second turn that sends those blocks back is accepted.
+test('the official SDK streams and accumulates the web search blocks, and sends them back', { timeout: 30000 }, async () => {
+  backend.script([
+    { kind: 'tool_calls', calls: [{ name: 'web_search', arguments: { query: 'kangaroo speed' } }], match: { lacks_role: 'tool' } },
+    { kind: 'text', content: ['Up to 71 km/h.'], match: { has_role: 'tool' } },
+  ]);
+  const sdk = client(withSearch);
+  const tools = [{ type: 'web_search_20250305', name: 'web_search', max_uses: 3, blocked_domains: ['other.example.net'] }];
+  const messages = [{ role: 'user', content: 'How fast is a kangaroo?' }];
+  const msg = await sdk.messages.stream({ model: 'claude-sonnet-4-5', max_tokens: 200, tools, messages }).finalMessage();
+  assert.deepEqual(msg.content.map((b) => b.type), ['server_tool_use', 'web_search_tool_result', 'text']);
+  assert.deepEqual(msg.content[0].input, { query: 'kangaroo speed' });
+  assert.match(msg.content[0].id, /^srvtoolu_/);
+  assert.equal(msg.content[1].tool_use_id, msg.content[0].id);
+  assert.deepEqual(msg.content[1].content.map((h) => h.url), [HIT.url], 'the blocked domain is filtered');
+  assert.equal(msg.content[2].text, 'Up to 71 km/h.');
+  assert.equal(msg.usage.server_tool_use.web_search_requests, 1);
+  backend.script([{ kind: 'text', text: 'You are welcome.', match: { has_role: 'tool' } }]);
+  const next = await sdk.messages.create({ model: 'claude-sonnet-4-5', max_tokens: 50, tools,
+    messages: [...messages, { role: 'assistant', content: msg.content }, { role: 'user', content: 'thanks' }] });
+  assert.equal(next.content[0].text, 'You are welcome.');
+  const last = JSON.parse(backend.requests().at(-1).body);
+  assert.ok(last.messages.find((m) => m.role === 'tool').content.includes(HIT.content), 'the page text came back from encrypted_content');
 });

@@ -517,7 +517,7 @@ std::shared_ptr<engine::EngineJob> make_job(engine::Engine& eng, engine::Rendere
     job->message_id = "msg_bench";
     job->model_name = req.model;
     job->json_output = !req.output_schema_json.empty();
-    job->side = ir::is_side_request(req);
+    job->role = engine::role_of(req);
     job->gen.temperature = req.temperature.value_or(1.0);
     job->gen.top_p = req.top_p.value_or(1.0);
     job->gen.top_k = static_cast<int>(req.top_k.value_or(0));

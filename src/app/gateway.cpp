@@ -231,6 +231,7 @@ awaitable<void> Gateway::messages(const http::Request& req, http::ResponseWriter
         co_return;
     }
     ir::Request& r = *decoded;
+    r.subagent = req.find("x-claude-code-agent-id") != req.end() || ir::billing_marks_subagent(r);
     if (cfg_.strip_billing_header) ir::strip_billing_header(r);
     r.backend_model = map_model(r.model);
 

@@ -189,7 +189,7 @@ awaitable<std::optional<ir::ApiError>> EngineBackend::generate(const ir::Request
     job->message_id = new_message_id();
     job->model_name = req.model;
     job->json_output = !req.output_schema_json.empty();
-    job->side = ir::is_side_request(req);
+    job->role = engine::role_of(req);
     job->gen.temperature = req.temperature.value_or(1.0);
     job->gen.top_p = req.top_p.value_or(1.0);
     job->gen.top_k = static_cast<int>(req.top_k.value_or(0));

@@ -13,25 +13,15 @@
 #include <filesystem>
 
 #include "engine/output_parser.hpp"
+#include "engine/sampling.hpp"
 #include "engine/text_stream.hpp"
 
 namespace anyclaude::engine {
 
 namespace {
 
-constexpr std::size_t kProtectTail = 512;    // a reused sequence losing more than this is snapshotted first
 constexpr std::size_t kMinSnapshot = 32;     // shorter sequences are not worth a snapshot
 constexpr auto kProgressEvery = std::chrono::seconds(5);
-
-common_grammar_trigger_type to_common(GrammarTrigger::Kind k) {
-    switch (k) {
-        case GrammarTrigger::Kind::word: return COMMON_GRAMMAR_TRIGGER_TYPE_WORD;
-        case GrammarTrigger::Kind::pattern: return COMMON_GRAMMAR_TRIGGER_TYPE_PATTERN;
-        case GrammarTrigger::Kind::pattern_full: return COMMON_GRAMMAR_TRIGGER_TYPE_PATTERN_FULL;
-        case GrammarTrigger::Kind::token: return COMMON_GRAMMAR_TRIGGER_TYPE_TOKEN;
-    }
-    return COMMON_GRAMMAR_TRIGGER_TYPE_WORD;
-}
 
 }  // namespace
 
@@ -50,7 +40,8 @@ struct Engine::Slot {
     bool has_next = false;
     int64_t generated = 0;
     uint64_t last_used = 0;
-    bool side = false;      // its tokens came from a side request (EngineJob::side)
+    std::size_t prompt_len = 0;  // the last prompt admitted into it (its conversation's prefix)
+    SeqRole role = SeqRole::main;  // of the request it last served
     int logit_index = -1;   // row of this step's batch that carries its logits
     std::size_t fed = 0;    // prompt tokens fed in this step
     ir::Usage usage;
@@ -229,10 +220,16 @@ void Engine::run() {
         }
         queue_.clear();
     }
+    // Every conversation goes to disk, the live ones and those moved to the RAM tier, most
+    // valuable first, within the disk budget and a bounded time (a stop must not hang).
+    const auto t0 = std::chrono::steady_clock::now();
     for (auto& s : slots_)
         if (s->tokens.size() >= kMinSnapshot) snapshot(*s, Priority::checkpoint);
-    cache_->persist_all(Priority::checkpoint);
-    spdlog::info("engine stopped; prompt cache written to disk");
+    auto written = cache_->persist_all(Priority::normal, t0 + opt_.shutdown_write_limit);
+    spdlog::info("engine stopped; prompt cache written to disk: {} snapshots ({} MiB) in {:.0f} ms{}", written.written,
+                 written.bytes >> 20,
+                 std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count(),
+                 written.left ? fmt::format(", {} not written (time limit or disk)", written.left) : std::string());
 }
 
 void Engine::truncate(Slot& s, std::size_t n) {
@@ -240,6 +237,7 @@ void Engine::truncate(Slot& s, std::size_t n) {
         llama_memory_seq_rm(llama_get_memory(ctx_), s.seq, static_cast<llama_pos>(n), -1);
         s.tokens.resize(n);
     }
+    s.prompt_len = std::min(s.prompt_len, s.tokens.size());
     if (s.tokens.empty())
         cache_->drop_live(s.seq);
     else
@@ -311,15 +309,12 @@ bool Engine::restore(Slot& s, uint64_t snapshot_id, std::size_t keep) {
     // Not enough free cells: move idle sequences to the RAM tier until it fits.
     while (llama_state_seq_set_data(ctx_, loaded->state.data(), loaded->state.size(), s.seq) == 0) {
         llama_memory_seq_rm(mem, s.seq, -1, -1);
-        Slot* victim = pick_victim(&s, true);
+        Slot* victim = victim_for_room(&s);
         if (!victim) {
             spdlog::warn("could not restore a snapshot of {} tokens into sequence {}", loaded->tokens.size(), s.seq);
             return false;
         }
-        spdlog::info("making room for a restored prefix: moving idle sequence {} ({} tokens) to the RAM tier",
-                     victim->seq, victim->tokens.size());
-        snapshot(*victim, Priority::normal);
-        truncate(*victim, 0);
+        move_to_ram(*victim, "making room for a restored prefix");
     }
     s.tokens = std::move(loaded->tokens);
     truncate(s, keep);
@@ -332,19 +327,63 @@ bool Engine::restore(Slot& s, uint64_t snapshot_id, std::size_t keep) {
     return true;
 }
 
-// Which idle sequence gives up its tokens (they move to the RAM tier) when room is needed: one
-// that last served a side request first (Claude Code's title and small-model requests are
-// one-shot), then the least recently used conversation. So a side request never takes the
-// sequence of the conversation used last while any other sequence is idle.
-Engine::Slot* Engine::pick_victim(const Slot* except, bool holding_tokens) {
-    Slot* victim = nullptr;
-    for (auto& s : slots_) {
-        if (s.get() == except || s->job) continue;
-        if (holding_tokens && s->tokens.empty()) continue;
-        const bool better = !victim || (s->side != victim->side ? s->side : s->last_used < victim->last_used);
-        if (better) victim = s.get();
+std::vector<SequenceView> Engine::sequence_views(const Tokens& prompt) const {
+    std::vector<SequenceView> views;
+    for (const auto& sp : slots_) {
+        const Slot& s = *sp;
+        SequenceView v;
+        v.tokens = s.tokens.size();
+        v.common = common_prefix(s.tokens, prompt);
+        v.prompt_len = s.prompt_len;
+        v.busy = s.job != nullptr;
+        v.shared = s.job ? common_prefix(s.job->prompt.tokens, prompt) : 0;
+        v.role = s.role;
+        v.last_used = s.last_used;
+        views.push_back(v);
     }
-    return victim;
+    return views;
+}
+
+Engine::Slot* Engine::victim_for_room(const Slot* except) {
+    int i = pick_victim(sequence_views({}), except ? except->seq : -1, /*holding_tokens=*/true);
+    return i < 0 ? nullptr : slots_[static_cast<std::size_t>(i)].get();
+}
+
+void Engine::move_to_ram(Slot& s, const char* why) {
+    spdlog::info("{}: moving idle sequence {} ({} tokens) to the RAM tier", why, s.seq, s.tokens.size());
+    snapshot(s, Priority::normal);
+    truncate(s, 0);
+}
+
+std::size_t Engine::execute(const AdmissionPlan& plan, Tier best_tier, Slot& s, const Tokens& prompt, Tier& from) {
+    switch (plan.action) {
+        case AdmitAction::continue_in_place:
+            if (plan.keep_old_tail) snapshot(s, Priority::normal);  // a branch: keep the old tail
+            truncate(s, plan.reuse);
+            from = plan.reuse > 0 ? Tier::live : Tier::none;
+            return plan.reuse;
+        case AdmitAction::copy_live:
+            truncate(s, 0);
+            copy_live_prefix(plan.source, s, plan.reuse);
+            s.tokens.assign(prompt.begin(), prompt.begin() + static_cast<std::ptrdiff_t>(plan.reuse));
+            cache_->set_live(s.seq, s.tokens);
+            from = Tier::live;
+            return plan.reuse;
+        case AdmitAction::restore:
+            if (restore(s, plan.snapshot_id, plan.reuse)) {
+                from = best_tier;
+                return plan.reuse;
+            }
+            spdlog::warn("sequence {}: the {} snapshot of {} tokens could not be restored; computing the prompt",
+                         s.seq, to_string(best_tier), plan.reuse);
+            truncate(s, 0);
+            return 0;
+        case AdmitAction::fresh:
+        case AdmitAction::wait:
+            truncate(s, 0);
+            return 0;
+    }
+    return 0;
 }
 
 bool Engine::admit(const std::shared_ptr<EngineJob>& job) {
@@ -360,132 +399,38 @@ bool Engine::admit(const std::shared_ptr<EngineJob>& job) {
         return reject(ir::ApiError::invalid_request("prompt is too long: " + std::to_string(prompt.size()) +
                                                     " tokens > " + std::to_string(n_ctx_ - 1) + " maximum"));
 
-    CacheMatch live = opt_.prompt_cache ? cache_->find_live(prompt) : CacheMatch{};
-    CacheMatch best = opt_.prompt_cache ? cache_->find(prompt) : CacheMatch{};
-    Slot* target = nullptr;
-    bool in_place = false;
-    if (live.seq >= 0) {
-        Slot& s = *slots_[static_cast<std::size_t>(live.seq)];
-        // Continue a conversation in its own sequence when little of it would be lost; a side
-        // request or another conversation shares the prefix by copy instead (never evicting it).
-        if (!s.job && live.length * 2 >= s.tokens.size()) {
-            target = &s;
-            in_place = true;
-        }
-    }
-    if (!target)
-        for (auto& s : slots_)
-            if (!s->job && s->tokens.empty()) {
-                target = s.get();
-                break;
-            }
-    if (!target) {
-        const Slot* keep = live.seq >= 0 ? slots_[static_cast<std::size_t>(live.seq)].get() : nullptr;
-        target = pick_victim(keep);
-        if (!target && keep && !keep->job) target = const_cast<Slot*>(keep);
-        if (!target) return false;  // every sequence is busy: wait
-        if (target != keep) {
-            snapshot(*target, Priority::normal);  // its conversation moves to the RAM tier
-            truncate(*target, 0);
-        } else {
-            in_place = true;
-        }
-    }
-
-    Slot& s = *target;
-    std::size_t restored = 0;
+    AdmissionRequest ask;
+    ask.prompt_len = prompt.size();
+    ask.prompt_cache = opt_.prompt_cache;
+    if (opt_.prompt_cache) ask.best = cache_->find(prompt);
+    const AdmissionPlan plan = plan_admission(sequence_views(prompt), ask);
+    if (plan.action == AdmitAction::wait) return false;  // a sequence or a shared prefix is not ready yet
+    Slot& s = *slots_[static_cast<std::size_t>(plan.target)];
+    if (plan.victim >= 0) move_to_ram(*slots_[static_cast<std::size_t>(plan.victim)], "making room for a request");
     Tier from = Tier::none;
-    if (in_place) {
-        std::size_t keep = common_prefix(s.tokens, prompt);
-        if (s.tokens.size() > keep + kProtectTail) snapshot(s, Priority::normal);  // a branch: keep the old tail
-        // A deeper snapshot (e.g. restored from disk) beats the live prefix.
-        if ((best.tier == Tier::ram || best.tier == Tier::disk) && best.length > keep + kMinSnapshot &&
-            restore(s, best.snapshot_id, best.length)) {
-            restored = best.length;
-            from = best.tier;
-        } else {
-            truncate(s, keep);
-            restored = keep;
-            from = keep > 0 ? Tier::live : Tier::none;
-        }
-    } else if (live.seq >= 0 && live.length > 0 &&
-               (live.length >= best.length || best.tier == Tier::live || best.tier == Tier::none)) {
-        truncate(s, 0);
-        copy_live_prefix(live.seq, s, live.length);
-        s.tokens.assign(prompt.begin(), prompt.begin() + static_cast<std::ptrdiff_t>(live.length));
-        cache_->set_live(s.seq, s.tokens);
-        restored = live.length;
-        from = Tier::live;
-    } else if ((best.tier == Tier::ram || best.tier == Tier::disk) && best.length > 0 &&
-               restore(s, best.snapshot_id, best.length)) {
-        restored = best.length;
-        from = best.tier;
-    } else {
-        truncate(s, 0);
-    }
+    std::size_t restored = execute(plan, ask.best.tier, s, prompt, from);
     if (restored >= prompt.size()) {  // the last prompt token is computed again for its logits
         truncate(s, prompt.size() - 1);
         restored = prompt.size() - 1;
     }
-
-    // Usage as Anthropic reports it.
     const std::size_t n = prompt.size();
-    std::size_t last_bp = 0;
-    for (auto bp : job->prompt.breakpoints)
-        if (bp <= n) last_bp = std::max(last_bp, bp);
-    s.usage = {};
-    s.usage.cache_read_input_tokens = static_cast<int64_t>(restored);
-    s.usage.cache_creation_input_tokens = static_cast<int64_t>(last_bp > restored ? last_bp - restored : 0);
-    s.usage.input_tokens = static_cast<int64_t>(n) - s.usage.cache_read_input_tokens - s.usage.cache_creation_input_tokens;
+    s.usage = admission_usage(n, restored, job->prompt.breakpoints);
 
     // Checkpoint the tools+system prefix the first time it is computed (evicted last, kept on disk).
     s.checkpoints.clear();
     std::size_t stable = job->prompt.stable_prefix;
     if (stable > restored && stable < n && stable >= kMinSnapshot) s.checkpoints.push_back({stable, Priority::stable_prefix});
 
-    common_params_sampling sp;
-    sp.seed = job->gen.seed;
-    sp.temp = static_cast<float>(job->gen.temperature);
-    sp.top_k = job->gen.top_k > 0 ? job->gen.top_k : 0;
-    sp.top_p = static_cast<float>(job->gen.top_p);
-    sp.min_p = 0.0f;
-    sp.penalty_last_n = 0;
-    sp.dry_multiplier = 0.0f;
-    if (!job->prompt.grammar.empty()) {
-        sp.grammar = common_grammar(job->json_output ? COMMON_GRAMMAR_TYPE_OUTPUT_FORMAT : COMMON_GRAMMAR_TYPE_TOOL_CALLS,
-                                    job->prompt.grammar);
-        sp.grammar_lazy = job->prompt.grammar_lazy;
-        for (const auto& t : job->prompt.grammar_triggers) {
-            common_grammar_trigger ct;
-            ct.type = to_common(t.kind);
-            ct.value = t.value;
-            ct.token = t.token;
-            sp.grammar_triggers.push_back(std::move(ct));
-        }
-        for (const auto& p : job->prompt.preserved_tokens) {
-            Tokens ids = model_->tokenize(p, true);
-            if (ids.size() == 1) sp.preserved_tokens.insert(ids[0]);
-        }
-    }
     if (s.sampler) common_sampler_free(s.sampler);
-    s.sampler = nullptr;
-    try {
-        s.sampler = common_sampler_init(model_->get(), sp);
-    } catch (const std::exception& e) {
-        spdlog::warn("sampler setup failed ({}); generating without a grammar", e.what());
-    }
-    if (!s.sampler) {
-        sp.grammar = {};
-        sp.grammar_triggers.clear();
-        s.sampler = common_sampler_init(model_->get(), sp);
-    }
+    s.sampler = make_sampler(*model_, *job);
     s.client_stops = job->gen.stop_sequences;
     std::vector<std::string> stops = job->gen.stop_sequences;
     for (const auto& a : job->prompt.additional_stops) stops.push_back(a);
     s.text = std::make_unique<TextStream>(std::move(stops));
     s.parser = std::make_unique<OutputParser>(job->prompt, job->tools);
     s.job = job;
-    s.side = job->side;
+    s.role = job->role;
+    s.prompt_len = n;
     s.prefilling = true;
     s.prompt_pos = restored;
     s.has_next = false;
@@ -503,8 +448,8 @@ bool Engine::admit(const std::shared_ptr<EngineJob>& job) {
         if (from == Tier::ram) ++stats_.reused_ram;
         if (from == Tier::disk) ++stats_.reused_disk;
     }
-    spdlog::info("request on sequence {}: {} prompt tokens, {} reused ({}), {} to compute", s.seq, n, restored,
-                 to_string(from), n - restored);
+    spdlog::info("request on sequence {}: {} prompt tokens, {} reused ({}, {}), {} to compute", s.seq, n, restored,
+                 to_string(plan.action), to_string(from), n - restored);
 
     std::vector<ir::Event> ev;
     ev.push_back(ir::MessageStart{job->message_id, job->model_name, s.usage});
@@ -559,12 +504,8 @@ void Engine::step() {
     llama_batch_free(batch);
     if (rc == 1) {
         // No room in the KV cache: move an idle sequence to the RAM tier and try again next step.
-        Slot* victim = pick_victim(nullptr, true);
-        if (victim) {
-            spdlog::info("KV cache full: moving idle sequence {} ({} tokens) to the RAM tier", victim->seq,
-                         victim->tokens.size());
-            snapshot(*victim, Priority::normal);
-            truncate(*victim, 0);
+        if (Slot* victim = victim_for_room(nullptr)) {
+            move_to_ram(*victim, "KV cache full");
             return;
         }
         for (auto& s : slots_)

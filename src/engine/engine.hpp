@@ -7,6 +7,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -18,6 +19,7 @@
 #include <thread>
 #include <vector>
 
+#include "engine/admission.hpp"
 #include "engine/chat_render.hpp"
 #include "engine/model.hpp"
 #include "engine/prompt_cache.hpp"
@@ -54,6 +56,9 @@ struct EngineOptions {
     bool prompt_cache = true;  // false: every prompt is computed from scratch (reference runs, debugging)
     std::string template_override;  // Jinja chat template instead of the model's
     CacheFault fault = CacheFault::none;
+    // At shutdown every conversation is written to disk, within this time: a stop must not hang
+    // (a 20k-token snapshot of a 7B model is ~1 GB, about a second to write).
+    std::chrono::milliseconds shutdown_write_limit{10000};
 };
 
 struct GenerationParams {
@@ -73,9 +78,9 @@ struct EngineJob {
     std::string message_id;
     std::string model_name;  // reported in message_start
     bool json_output = false;  // output_config json_schema (grammar type)
-    // A one-shot request (ir::is_side_request): its sequence is the first to be given up when
-    // room is needed (see Engine::pick_victim).
-    bool side = false;
+    // Side request, subagent or main conversation (role_of): the order in which idle sequences
+    // give up their tokens when room is needed (admission.hpp).
+    SeqRole role = SeqRole::main;
     bool record_first_logits = false;  // keep the logits of the first generated position (tests)
     std::function<void(std::vector<ir::Event>&&)> on_events;
     std::atomic<bool> cancelled{false};
@@ -127,8 +132,10 @@ private:
     void snapshot(Slot& s, Priority prio);
     bool restore(Slot& s, uint64_t snapshot_id, std::size_t keep);
     void truncate(Slot& s, std::size_t n);
-    // The idle sequence to give up (optionally only one that holds tokens), or null: see engine.cpp.
-    Slot* pick_victim(const Slot* except, bool holding_tokens = false);
+    std::vector<SequenceView> sequence_views(const Tokens& prompt) const;
+    Slot* victim_for_room(const Slot* except);  // an idle sequence holding tokens (admission.hpp's order)
+    void move_to_ram(Slot& s, const char* why);  // snapshot it into the RAM tier, then empty it
+    std::size_t execute(const AdmissionPlan& plan, Tier best_tier, Slot& s, const Tokens& prompt, Tier& from);
     std::optional<PromptCache::Loaded> load_for_restore(uint64_t snapshot_id, std::size_t keep);
     void copy_live_prefix(int from_seq, Slot& to, std::size_t length);
     void on_token(Slot& s, Token t);

@@ -393,15 +393,24 @@ bool PromptCache::persist(uint64_t snapshot_id) {
     return it != impl_->snaps.end() && impl_->write_to_disk(it->second);
 }
 
-void PromptCache::persist_all(Priority at_least) {
-    // Most valuable first, in case the disk budget or the disk itself runs out.
+PromptCache::PersistResult PromptCache::persist_all(Priority at_least, std::chrono::steady_clock::time_point deadline) {
+    // Most valuable first, in case the disk budget, the disk itself or the time runs out.
     std::vector<const Snapshot*> todo;
     for (const auto& [id, s] : impl_->snaps)
         if (s.prio >= at_least && !s.on_disk && s.in_ram) todo.push_back(&s);
     std::sort(todo.begin(), todo.end(), [](const Snapshot* a, const Snapshot* b) { return evict_before(*b, *a); });
-    std::vector<uint64_t> ids;
-    for (const Snapshot* s : todo) ids.push_back(s->id);
-    for (uint64_t id : ids) persist(id);
+    std::vector<std::pair<uint64_t, std::size_t>> ids;
+    for (const Snapshot* s : todo) ids.emplace_back(s->id, s->state.size());
+    PersistResult r;
+    for (const auto& [id, bytes] : ids) {
+        if (std::chrono::steady_clock::now() >= deadline || !persist(id)) {
+            ++r.left;
+            continue;
+        }
+        ++r.written;
+        r.bytes += bytes;
+    }
+    return r;
 }
 
 std::optional<PromptCache::Loaded> PromptCache::load(uint64_t snapshot_id) {

@@ -15,6 +15,7 @@
 // Not thread-safe: the engine thread owns it.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -78,7 +79,13 @@ public:
     uint64_t put(const Tokens& tokens, std::vector<uint8_t> state, Priority prio);
     // Writes the snapshot to disk now (if not there yet); e.g. for stable prefixes and at shutdown.
     bool persist(uint64_t snapshot_id);
-    void persist_all(Priority at_least);
+    // Writes every RAM snapshot of at least that priority that is not on disk yet, most valuable
+    // first (priority, then most recently used), until the deadline passes.
+    struct PersistResult {
+        std::size_t written = 0, bytes = 0, left = 0;  // left: not written before the deadline (or failed)
+    };
+    PersistResult persist_all(Priority at_least,
+                              std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max());
     // The bytes and tokens of a snapshot found by find(); reads and verifies the disk file when
     // needed (a bad file is removed and nullopt returned). Marks it recently used.
     struct Loaded {

@@ -46,6 +46,19 @@ bool strip_billing_header(Request& req) {
     return removed;
 }
 
+bool billing_marks_subagent(const Request& req) {
+    for (const auto& b : req.system) {
+        if (b.kind != BlockKind::text) continue;
+        auto at = b.text.find(kBillingPrefix);
+        if (at == std::string::npos) continue;
+        auto end = b.text.find('\n', at);
+        if (b.text.substr(at, end == std::string::npos ? std::string::npos : end - at).find("cc_is_subagent=true") !=
+            std::string::npos)
+            return true;
+    }
+    return false;
+}
+
 namespace {
 int64_t bytes_of(const ContentBlock& b) {
     int64_t n = static_cast<int64_t>(b.text.size() + b.input_json.size() + b.name.size());

@@ -121,6 +121,9 @@ struct Request {
     std::string effort;              // output_config.effort ("" when absent)
     std::string output_schema_json;  // output_config.format json_schema ("" when absent)
     std::string user_id;             // metadata.user_id
+    // A Claude Code subagent's request (its Agent tool): the x-claude-code-agent-id header, or
+    // cc_is_subagent=true in the billing line (ir::billing_marks_subagent).
+    bool subagent = false;
 };
 
 // A one-shot side request: no tools and a single message. Claude Code 2.1.328's title request

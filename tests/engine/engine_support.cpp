@@ -118,7 +118,7 @@ PendingJob start_job(engine::Engine& eng, const ir::Request& req, bool record_fi
     p.job->tools = req.tools;
     p.job->message_id = "msg_test";
     p.job->model_name = req.model;
-    p.job->side = ir::is_side_request(req);
+    p.job->role = engine::role_of(req);
     p.job->record_first_logits = record_first_logits;
     p.job->gen.temperature = req.temperature.value_or(1.0);
     p.job->gen.max_tokens = req.max_tokens;

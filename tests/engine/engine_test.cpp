@@ -289,3 +289,56 @@ TEST(Engine, StopSequencesEndGeneration) {
     EXPECT_EQ(r.text(), text.substr(0, text.find(stop)));
     EXPECT_LT(r.text().size(), text.size());
 }
+
+// Claude Code's Agent tool starts subagents at once with the same system prompt and tools: the
+// first computes the shared prefix, the others wait for it and copy it (admission.hpp).
+TEST(Engine, ConcurrentSubagentsComputeTheirSharedPrefixOnce) {
+    engine::Engine eng(tiny_engine_options(fresh_dir("kv"), 4));
+    std::string system = "You are a subagent. Explore the repository and report what you find. ";
+    for (int i = 0; i < 60; ++i) system += "Rule " + std::to_string(i) + ": read files before you change them. ";
+    std::vector<ir::Request> reqs;
+    for (const char* task : {"find the parser", "list the tests", "read the README"}) {
+        auto r = conversation(system, {task}, 4);
+        r.subagent = true;
+        reqs.push_back(std::move(r));
+    }
+    std::vector<PendingJob> pending;
+    for (const auto& r : reqs) pending.push_back(start_job(eng, r));
+    std::size_t shared = SIZE_MAX, total = 0;
+    std::vector<JobResult> done;
+    for (auto& p : pending) done.push_back(p.wait());
+    for (const auto& d : done) {
+        ASSERT_TRUE(d.ok()) << d.error();
+        total += d.job->prompt.tokens.size();
+        shared = std::min(shared, engine::common_prefix(done.front().job->prompt.tokens, d.job->prompt.tokens));
+    }
+    ASSERT_GT(shared, 600u);
+    // Computed: the shared prefix once, plus each request's own tail (and at most the planner's
+    // worth_waiting, 64, of the prefix again per request).
+    EXPECT_LE(eng.stats().computed_tokens, total - 2 * shared + 2 * 64);
+    EXPECT_GE(done[1].job->reused_tokens + done[2].job->reused_tokens, 2 * (shared - 64));
+}
+
+// SIGTERM writes every conversation to disk, those moved to the RAM tier too: after a restart
+// each of several sessions resumes where it was, not just from the shared tools+system prefix.
+TEST(Engine, ShutdownWritesRamTierConversationsToDisk) {
+    std::string dir = fresh_dir("kv");
+    const std::string other_system = "Another project entirely, with other rules for the assistant to follow.";
+    std::size_t a_len = 0, b_len = 0;
+    {
+        engine::Engine eng(tiny_engine_options(dir, 1));  // one sequence: A moves to the RAM tier for B
+        auto a = run_job(eng, conversation(kSystem, turns(3), 4));
+        ASSERT_TRUE(a.ok()) << a.error();
+        auto b = run_job(eng, conversation(other_system, turns(3), 4));
+        ASSERT_TRUE(b.ok()) << b.error();
+        a_len = a.job->prompt.tokens.size();
+        b_len = b.job->prompt.tokens.size();
+    }
+    engine::Engine eng(tiny_engine_options(dir, 2));
+    for (const auto& [system, before] : {std::pair{kSystem, a_len}, std::pair{other_system, b_len}}) {
+        auto r = run_job(eng, conversation(system, turns(5), 4));
+        ASSERT_TRUE(r.ok()) << r.error();
+        EXPECT_EQ(r.job->reused_from, engine::Tier::disk) << system;
+        EXPECT_GE(r.job->reused_tokens, before) << system;
+    }
+}

@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(build-essential clang-14 libclang-rt-14-dev cmake ninja-build ccache pkg-config git ca-certificates
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libssl-dev
-  libspdlog-dev libfmt-dev libgtest-dev libgmock-dev gnuplot-nox tmux)
+  libspdlog-dev libfmt-dev libgtest-dev libgmock-dev gnuplot-nox tmux prometheus-cpp-dev chromium)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

@@ -23,6 +23,7 @@ void MessageAggregator::add(const ir::Event& ev) {
         id_ = e->id;
         model_ = e->model;
         usage_ = e->usage;
+        diagnostics_ = e->diagnostics;
     } else if (const auto* e = std::get_if<ir::BlockStart>(&ev)) {
         if (e->index < 0) return;
         auto i = static_cast<std::size_t>(e->index);
@@ -113,6 +114,7 @@ std::string MessageAggregator::to_json() const {
     write_stop_sequence(w, stop_sequence_);
     w.key("usage");
     write_usage(w, usage_);
+    write_diagnostics(w, diagnostics_);
     w.end_object();
     return out;
 }

@@ -5,6 +5,7 @@
 #include <boost/json/monotonic_resource.hpp>
 #include <boost/json/stream_parser.hpp>
 
+#include "anthropic/caching_decoder.hpp"
 #include "anthropic/content_decoder.hpp"
 #include "anthropic/field_reader.hpp"
 #include "anthropic/settings_decoder.hpp"
@@ -121,6 +122,8 @@ bool decode_body(DecodeContext& ctx, const bj::object& body, ir::Request& out) {
     if (!decode_thinking(ctx, body, out)) return false;
     if (!decode_output_config(ctx, body, out)) return false;
     if (!decode_metadata(ctx, body, out)) return false;
+    if (!decode_automatic_caching(ctx, body, out)) return false;
+    if (!decode_diagnostics(ctx, body, out)) return false;
     if (ctx.cache_breakpoints > ctx.opt.max_cache_breakpoints)
         return ctx.fail("A maximum of " + std::to_string(ctx.opt.max_cache_breakpoints) +
                         " blocks with cache_control may be provided. Found " +

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <boost/json/value.hpp>
+#include <string>
 #include <string_view>
 
 #include "ir/request.hpp"
@@ -18,6 +19,9 @@ struct DecodeOptions {
     // Larger max_tokens values are rejected (no model writes a million tokens in one answer);
     // smaller ones are clamped to the backend's cap later, as Claude Code asks for 32k-64k.
     int64_t max_tokens_limit = int64_t{1} << 20;
+    // The request's anthropic-beta header (comma-separated names): cache-diagnosis-2026-04-07
+    // turns on the diagnostics field; other betas change nothing here.
+    std::string anthropic_beta;
 };
 
 // POST /v1/messages body (text) -> Request. Malformed JSON is an invalid_request_error too.

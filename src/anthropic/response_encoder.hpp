@@ -54,6 +54,7 @@ private:
     bool has_stop_reason_ = false;  // a MessageDelta arrived (stop_reason is null until then)
     std::string stop_sequence_;
     ir::Usage usage_;
+    std::optional<ir::CacheDiagnostics> diagnostics_;  // from message_start
     bool started_ = false;
     bool failed_ = false;
     bool stopped_ = false;

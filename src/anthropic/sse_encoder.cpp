@@ -34,6 +34,7 @@ void encode(const ir::MessageStart& e, std::string& out) {
     w.key("stop_sequence").null();
     w.key("usage");
     write_usage(w, e.usage);
+    write_diagnostics(w, e.diagnostics);
     w.end_object();
     w.end_object();
     end_frame(out);

@@ -47,4 +47,19 @@ void write_stop_sequence(json::Writer& w, const std::string& stop_sequence) {
         w.value(stop_sequence);
 }
 
+void write_diagnostics(json::Writer& w, const std::optional<ir::CacheDiagnostics>& d) {
+    if (!d) return;
+    w.key("diagnostics").begin_object();
+    w.key("cache_miss_reason");
+    if (d->reason.empty()) {
+        w.null();
+    } else {
+        w.begin_object();
+        w.key("type").value(d->reason);
+        if (d->missed_input_tokens) w.key("cache_missed_input_tokens").value(*d->missed_input_tokens);
+        w.end_object();
+    }
+    w.end_object();
+}
+
 }  // namespace anyclaude::anthropic

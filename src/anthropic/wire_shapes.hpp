@@ -1,10 +1,11 @@
 // JSON fragments shared by the SSE encoder and the stream:false aggregator, so both speak
-// exactly the same shapes: the usage object and the stop_sequence value.
+// exactly the same shapes: the usage object, the stop_sequence value, the cache diagnostics.
 #pragma once
 
 #include <string>
 
 #include "common/json.hpp"
+#include "ir/event.hpp"
 #include "ir/request.hpp"
 #include "ir/usage.hpp"
 
@@ -21,5 +22,10 @@ void write_search_content(json::Writer& w, const std::vector<ir::WebSearchResult
 
 // The stop_sequence value: the matched sequence, or null when there is none.
 void write_stop_sequence(json::Writer& w, const std::string& stop_sequence);
+
+// "diagnostics":{"cache_miss_reason":null} or {"cache_miss_reason":{"type":"system_changed",
+// "cache_missed_input_tokens":N}} (previous_message_not_found has no token count); nothing when
+// the client did not ask (d empty).
+void write_diagnostics(json::Writer& w, const std::optional<ir::CacheDiagnostics>& d);
 
 }  // namespace anyclaude::anthropic

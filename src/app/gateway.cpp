@@ -9,6 +9,7 @@
 
 #include "anthropic/request_decoder.hpp"
 #include "anthropic/response_encoder.hpp"
+#include "app/diagnosed_sink.hpp"
 #include "app/event_sinks.hpp"
 #include "common/heap_stats.hpp"
 #include "common/json.hpp"
@@ -225,7 +226,9 @@ awaitable<void> Gateway::messages(const http::Request& req, http::ResponseWriter
     }
     InFlight in_flight(stats_.in_flight);
     log_body(req, w);
-    auto decoded = anthropic::decode_messages_request(req.body());
+    anthropic::DecodeOptions opt;
+    if (auto beta = req.find("anthropic-beta"); beta != req.end()) opt.anthropic_beta = std::string(beta->value());
+    auto decoded = anthropic::decode_messages_request(req.body(), opt);
     if (!decoded) {
         co_await send_error(w, decoded.error());
         co_return;
@@ -237,8 +240,9 @@ awaitable<void> Gateway::messages(const http::Request& req, http::ResponseWriter
 
     if (r.stream) {
         SseSink sink(w);
+        DiagnosedSink diagnosed(sink, r);
         std::optional<ir::ApiError> err;
-        auto run = [&]() -> awaitable<void> { err = co_await backend_->generate(r, sink); };
+        auto run = [&]() -> awaitable<void> { err = co_await backend_->generate(r, diagnosed); };
         auto outcome = co_await (run() || w.wait_client_gone());
         if (outcome.index() == 1) {
             ++stats_.client_disconnects;
@@ -253,8 +257,9 @@ awaitable<void> Gateway::messages(const http::Request& req, http::ResponseWriter
     }
 
     CollectingSink sink;
+    DiagnosedSink diagnosed(sink, r);
     std::optional<ir::ApiError> err;
-    auto run = [&]() -> awaitable<void> { err = co_await backend_->generate(r, sink); };
+    auto run = [&]() -> awaitable<void> { err = co_await backend_->generate(r, diagnosed); };
     auto outcome = co_await (run() || w.wait_client_gone());
     if (outcome.index() == 1) {
         ++stats_.client_disconnects;

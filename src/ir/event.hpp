@@ -2,6 +2,7 @@
 // Block indices are assigned by the producer, 0-based, in the order blocks start.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <variant>
 
@@ -14,10 +15,19 @@ namespace anyclaude::ir {
 enum class StopReason { end_turn, max_tokens, stop_sequence, tool_use, refusal };
 const char* to_string(StopReason r);
 
+// The cache-diagnosis beta's answer: why this request could not reuse the prefix of the one it
+// named. reason "" is no divergence (cache_miss_reason null); otherwise Anthropic's type:
+// model_changed, system_changed, tools_changed, messages_changed, previous_message_not_found.
+struct CacheDiagnostics {
+    std::string reason;
+    std::optional<int64_t> missed_input_tokens;  // the *_changed reasons: prefix tokens lost (approximate)
+};
+
 struct MessageStart {
     std::string id;     // "msg_..."
     std::string model;  // the model name to report (the client's)
     Usage usage;        // best knowledge at start; message_delta carries the final figures
+    std::optional<CacheDiagnostics> diagnostics{};  // set by the front door when the client asked
 };
 
 struct BlockStart {

@@ -124,6 +124,9 @@ struct Request {
     // A Claude Code subagent's request (its Agent tool): the x-claude-code-agent-id header, or
     // cc_is_subagent=true in the billing line (ir::billing_marks_subagent).
     bool subagent = false;
+    // The cache-diagnosis-2026-04-07 beta's diagnostics.previous_message_id: the answer whose
+    // request this one should extend (set only when the anthropic-beta header names the beta).
+    std::optional<std::string> diagnose_against;
 };
 
 // A one-shot side request: no tools and a single message. Claude Code 2.1.328's title request

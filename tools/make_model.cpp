@@ -8,6 +8,8 @@
 #include "ggml.h"
 #include "gguf.h"
 
+#include "common/fnv1a.hpp"
+
 #include <unistd.h>
 
 #include <algorithm>
@@ -210,12 +212,6 @@ struct Random {
         return (sum - 2.0f) * 1.7320508f;
     }
 };
-
-uint64_t fnv1a(std::string_view text) {
-    uint64_t hash = 0xCBF29CE484222325ull;
-    for (unsigned char c : text) hash = (hash ^ c) * 0x100000001B3ull;
-    return hash;
-}
 
 // ---------------------------------------------------------------------------------------------
 // The tensors of one model: names and shapes as llama.cpp's qwen2/qwen3 loaders expect them.
@@ -538,7 +534,7 @@ void write_bytes(FILE* file, const void* data, size_t size) {
 }
 
 void write_tensor_data(FILE* file, const TensorPlan& t, uint64_t seed, size_t alignment) {
-    Random random{seed ^ fnv1a(t.name)};
+    Random random{seed ^ anyclaude::fnv1a::hash(t.name)};
     constexpr int64_t kChunkValues = 1 << 22;
     const int64_t chunk_rows = std::max<int64_t>(1, kChunkValues / t.row_len);
     std::vector<float> values;

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "common/fnv1a.hpp"
 #include "common/json.hpp"
 
 namespace anyclaude::app {
@@ -34,14 +35,7 @@ const std::array<std::vector<const char*>, 12>& vocabulary() {
     return words;
 }
 
-uint64_t fnv1a(std::string_view s, uint64_t seed = 1469598103934665603ull) {
-    uint64_t h = seed;
-    for (unsigned char c : s) {
-        h ^= c;
-        h *= 1099511628211ull;
-    }
-    return h;
-}
+uint64_t hash_of(std::string_view s, uint64_t seed = fnv1a::kOffsetBasis) { return fnv1a::mix(seed, s); }
 
 bool is_upper(char c) { return c >= 'A' && c <= 'Z'; }
 bool is_lower(char c) { return c >= 'a' && c <= 'z'; }
@@ -51,7 +45,7 @@ bool is_digit(char c) { return c >= '0' && c <= '9'; }
 // A lower-case filler word of length n for `word` (n > 12: words joined).
 std::string word_of_length(std::string_view word, std::size_t n) {
     std::string out;
-    uint64_t h = fnv1a(word);
+    uint64_t h = hash_of(word);
     while (out.size() < n) {
         std::size_t take = std::min<std::size_t>(n - out.size(), 12);
         if (n - out.size() > 12 && n - out.size() - take < 3) take -= 3;  // no 1-2 letter tail
@@ -180,12 +174,12 @@ std::string filler_text(std::string_view s) {
         } else if (is_digit(c)) {
             std::size_t j = i;
             while (j < s.size() && is_digit(s[j])) ++j;
-            uint64_t h = fnv1a(s.substr(i, j - i), 7);
+            uint64_t h = hash_of(s.substr(i, j - i), 7);
             for (std::size_t k = i; k < j; ++k, h /= 10) out += static_cast<char>('0' + h % 10);
             i = j;
         } else if (static_cast<unsigned char>(c) >= 0x80) {
             std::size_t n = std::min(utf8_length(static_cast<unsigned char>(c)), s.size() - i);
-            out += static_cast<char>('a' + fnv1a(s.substr(i, n)) % 26);
+            out += static_cast<char>('a' + hash_of(s.substr(i, n)) % 26);
             i += n;
         } else {
             out += c;

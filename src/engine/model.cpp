@@ -1,6 +1,8 @@
 // Loading GGUF models (see model.hpp).
 #include "engine/model.hpp"
 
+#include "common/fnv1a.hpp"
+
 #include <llama.h>
 #include <spdlog/spdlog.h>
 
@@ -32,13 +34,8 @@ std::string fingerprint_file(const std::string& path) {
     std::ifstream f(path, std::ios::binary | std::ios::ate);
     if (!f) return "unreadable";
     const uint64_t size = static_cast<uint64_t>(f.tellg());
-    uint64_t h = 14695981039346656037ull;  // FNV-1a 64 offset basis
-    auto mix = [&](const char* p, std::size_t n) {
-        for (std::size_t i = 0; i < n; ++i) {
-            h ^= static_cast<unsigned char>(p[i]);
-            h *= 1099511628211ull;
-        }
-    };
+    uint64_t h = fnv1a::kOffsetBasis;
+    auto mix = [&](const char* p, std::size_t n) { h = fnv1a::mix(h, std::string_view(p, n)); };
     mix(reinterpret_cast<const char*>(&size), sizeof size);
     std::vector<char> buf(1 << 20);
     auto read_at = [&](uint64_t off) {

@@ -1,21 +1,9 @@
 // Block events of one response (see output_parser_blocks.hpp).
 #include "engine/output_parser_blocks.hpp"
 
-#include <cstdint>
-#include <cstdio>
+#include "ir/thinking_signature.hpp"
 
 namespace anyclaude::engine {
-
-std::string thinking_signature(std::string_view thinking) {
-    uint64_t h = 14695981039346656037ull;  // FNV-1a 64 offset basis
-    for (unsigned char c : thinking) {
-        h ^= c;
-        h *= 1099511628211ull;
-    }
-    char hex[17];
-    std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
-    return std::string("anyclaude-") + hex;
-}
 
 void BlockWriter::start(ir::BlockKind kind, std::vector<ir::Event>& out) {
     stop(out);
@@ -44,7 +32,7 @@ void BlockWriter::delta(std::string_view data, std::vector<ir::Event>& out) {
 void BlockWriter::stop(std::vector<ir::Event>& out) {
     if (!open_) return;
     if (*open_ == ir::BlockKind::thinking) {
-        out.push_back(ir::BlockDelta{index_, ir::DeltaKind::signature, thinking_signature(thinking_)});
+        out.push_back(ir::BlockDelta{index_, ir::DeltaKind::signature, ir::thinking_signature(thinking_)});
         thinking_.clear();
     }
     out.push_back(ir::BlockStop{index_});

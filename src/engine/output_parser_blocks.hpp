@@ -1,6 +1,6 @@
 // Writes the content blocks of one response as events: one block open at a time, indices from 0
 // in start order. A thinking block ends with a signature delta ("anyclaude-" + a hash of its text)
-// so clients that require signatures accept it, and it is the same every time for the same text.
+// so clients that require signatures accept it (ir::thinking_signature: the same text signs the same in every mode).
 #pragma once
 
 #include <optional>
@@ -11,9 +11,6 @@
 #include "ir/event.hpp"
 
 namespace anyclaude::engine {
-
-// "anyclaude-" + 16 hex digits of a 64-bit FNV-1a hash of the thinking text.
-std::string thinking_signature(std::string_view thinking);
 
 class BlockWriter {
 public:

@@ -1,6 +1,8 @@
 // Block bookkeeping for the stream decoder (see block_sequence.hpp).
 #include "openai/block_sequence.hpp"
 
+#include "ir/thinking_signature.hpp"
+
 #include <cctype>
 #include <cstdint>
 
@@ -17,18 +19,6 @@ std::size_t leading_space(std::string_view s) {
 }
 
 }  // namespace
-
-std::string thinking_signature(std::string_view thinking) {
-    uint64_t h = 1469598103934665603ull;
-    for (unsigned char c : thinking) {
-        h ^= c;
-        h *= 1099511628211ull;
-    }
-    static const char* hex = "0123456789abcdef";
-    std::string sig = "anyclaude-";
-    for (int shift = 60; shift >= 0; shift -= 4) sig.push_back(hex[(h >> shift) & 15]);
-    return sig;
-}
 
 void BlockSequence::start(Open kind, ir::BlockKind block_kind, std::vector<ir::Event>& out) {
     close(out);
@@ -87,7 +77,7 @@ void BlockSequence::close(std::vector<ir::Event>& out) {
         case Open::none: return;
         case Open::text: break;
         case Open::thinking:
-            out.push_back(ir::BlockDelta{open_index_, ir::DeltaKind::signature, thinking_signature(thinking_text_)});
+            out.push_back(ir::BlockDelta{open_index_, ir::DeltaKind::signature, ir::thinking_signature(thinking_text_)});
             thinking_text_.clear();
             break;
         case Open::tool:

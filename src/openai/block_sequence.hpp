@@ -47,8 +47,5 @@ private:
     std::string text_tail_;
 };
 
-// The signature given to a thinking block we produced: "anyclaude-" + 16 hex digits of a 64-bit
-// FNV-1a hash of its text. Stable for the same text; Claude Code only needs one to be present.
-std::string thinking_signature(std::string_view thinking);
 
 }  // namespace anyclaude::openai

@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "common/json.hpp"
+#include "ir/thinking_signature.hpp"
 #include "engine/chat_render.hpp"
 #include "engine/output_parser.hpp"
 #include "engine/output_parser_blocks.hpp"
@@ -118,7 +119,7 @@ std::vector<Block> assemble(const std::vector<ir::Event>& events) {
             auto parsed = json::parse(b.text);
             EXPECT_TRUE(parsed.ok() && parsed.value.is_object()) << "tool input is not a JSON object: " << b.text;
         }
-        if (b.kind == ir::BlockKind::thinking) EXPECT_EQ(b.signature, thinking_signature(b.text));
+        if (b.kind == ir::BlockKind::thinking) EXPECT_EQ(b.signature, ir::thinking_signature(b.text));
     }
     return blocks;
 }
@@ -226,9 +227,9 @@ TEST(OutputParser, ThinkingThenToolCall) {
 }
 
 TEST(OutputParser, SignatureIsAStableHashOfTheThinking) {
-    EXPECT_EQ(thinking_signature("abc"), thinking_signature("abc"));
-    EXPECT_NE(thinking_signature("abc"), thinking_signature("abd"));
-    EXPECT_EQ(thinking_signature(""), "anyclaude-cbf29ce484222325");  // FNV-1a 64 offset basis
+    EXPECT_EQ(ir::thinking_signature("abc"), ir::thinking_signature("abc"));
+    EXPECT_NE(ir::thinking_signature("abc"), ir::thinking_signature("abd"));
+    EXPECT_EQ(ir::thinking_signature(""), "anyclaude-cbf29ce484222325");  // FNV-1a 64 offset basis
 }
 
 // ---- tool calls ----

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "common/json.hpp"
+#include "ir/thinking_signature.hpp"
 #include "openai/block_sequence.hpp"
 #include "openai/decode_helpers.hpp"
 #include "openai/event_text.hpp"
@@ -32,7 +33,7 @@ TEST(BackendStreams, LlamaServerReasoningAndFragmentedToolCall) {
     };
     EXPECT_EQ(decode_lines(stream),
               (Lines{"start 0 thinking", "delta 0 thinking The user wants", "delta 0 thinking  util.py.",
-                     "delta 0 signature " + thinking_signature("The user wants util.py."), "stop 0",
+                     "delta 0 signature " + ir::thinking_signature("The user wants util.py."), "stop 0",
                      "start 1 tool_use Kx7bq2LmR9aZc4Vd Read", "delta 1 input_json {\"file_path\":",
                      "delta 1 input_json \"/home/dev/project/util.py\"}", "stop 1",
                      "message_delta tool_use in=19 out=31 cache_read=11849 cache_creation=0", kEnd}));
@@ -61,7 +62,7 @@ TEST(BackendStreams, MlxLmWholeParallelToolCallsAndReasoning) {
     };
     EXPECT_EQ(decode_lines(stream),
               (Lines{"start 0 thinking", "delta 0 thinking Two files", "delta 0 thinking  to read.",
-                     "delta 0 signature " + thinking_signature("Two files to read."), "stop 0",
+                     "delta 0 signature " + ir::thinking_signature("Two files to read."), "stop 0",
                      "start 1 tool_use 7f3a1d2e-0c4b-4b8e-9a51-2d6f8e1c0b3a Read", "delta 1 input_json {\"file_path\": \"/a.py\"}", "stop 1",
                      "start 2 tool_use b91e6c40-3f7d-4a2b-8c15-6e0d9f2a7b14 Read", "delta 2 input_json {\"file_path\": \"/b.py\"}", "stop 2",
                      "message_delta tool_use in=512 out=64 cache_read=1536 cache_creation=0", kEnd}));
@@ -86,7 +87,7 @@ TEST(BackendStreams, VllmReasoningBothFieldsTextAndToolCall) {
     };
     EXPECT_EQ(decode_lines(stream),
               (Lines{"start 0 thinking", "delta 0 thinking Check", "delta 0 thinking  the dir.",
-                     "delta 0 signature " + thinking_signature("Check the dir."), "stop 0", "start 1 text", "delta 1 text Running ls.",
+                     "delta 0 signature " + ir::thinking_signature("Check the dir."), "stop 0", "start 1 text", "delta 1 text Running ls.",
                      "stop 1", "start 2 tool_use chatcmpl-tool-3a9e0f Bash", "delta 2 input_json {\"command\": \"", "delta 2 input_json ls\"}",
                      "stop 2", "message_delta tool_use in=812 out=48 cache_read=0 cache_creation=0", kEnd}));
 }
@@ -102,7 +103,7 @@ TEST(BackendStreams, LmStudioThinkTagsInContent) {
                     "{" + meta + R"(,"choices":[{"index":0,"delta":{},"logprobs":null,"finish_reason":"stop"}]})",
                     "{" + meta + R"(,"choices":[],"usage":{"prompt_tokens":40,"completion_tokens":12,"total_tokens":52}})", "[DONE]"};
     EXPECT_EQ(decode_lines(stream, {}, true),
-              (Lines{"start 0 thinking", "delta 0 thinking Say hi.\n", "delta 0 signature " + thinking_signature("Say hi.\n"), "stop 0",
+              (Lines{"start 0 thinking", "delta 0 thinking Say hi.\n", "delta 0 signature " + ir::thinking_signature("Say hi.\n"), "stop 0",
                      "start 1 text", "delta 1 text Hi!", "stop 1", "message_delta end_turn in=40 out=12 cache_read=0 cache_creation=0",
                      kEnd}));
 }
@@ -131,7 +132,7 @@ TEST(BackendStreams, OllamaWholeToolCallAndReasoning) {
         "[DONE]",
     };
     EXPECT_EQ(decode_lines(stream),
-              (Lines{"start 0 thinking", "delta 0 thinking Need the file.", "delta 0 signature " + thinking_signature("Need the file."),
+              (Lines{"start 0 thinking", "delta 0 thinking Need the file.", "delta 0 signature " + ir::thinking_signature("Need the file."),
                      "stop 0", "start 1 tool_use call_q8v2k1ma Read", "delta 1 input_json {\"file_path\":\"/etc/hosts\"}", "stop 1",
                      "message_delta tool_use in=300 out=25 cache_read=0 cache_creation=0", kEnd}));
 }
@@ -182,7 +183,7 @@ TEST(TextPrintedToolCalls, Qwen3CoderXmlThroughTheDecoder) {
 TEST(TextPrintedToolCalls, ThinkThenTextThenCall) {
     expect_same_whole_and_by_char(
         "<think>\nRead first.\n</think>\n\nReading.\n<function=Read>\n<parameter=file_path>\n/a\n</parameter>\n</function>",
-        {"start 0 thinking", "delta 0 thinking Read first.\n", "delta 0 signature " + thinking_signature("Read first.\n"), "stop 0",
+        {"start 0 thinking", "delta 0 thinking Read first.\n", "delta 0 signature " + ir::thinking_signature("Read first.\n"), "stop 0",
          "start 1 text", "delta 1 text Reading.\n", "stop 1", "start 2 tool_use toolu_* Read", "delta 2 input_json {\"file_path\":\"/a\"}",
          "stop 2", "message_delta tool_use in=0 out=0 cache_read=0 cache_creation=0", kEnd});
 }

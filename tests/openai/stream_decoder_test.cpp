@@ -2,6 +2,7 @@
 // parallel, late fragments), stop reasons, usage, errors, finish vs fail.
 #include <gtest/gtest.h>
 
+#include "ir/thinking_signature.hpp"
 #include "openai/block_sequence.hpp"
 #include "openai/decode_helpers.hpp"
 #include "openai/event_text.hpp"
@@ -33,21 +34,21 @@ TEST(StreamDecoder, ReasoningThenTextGetsSignature) {
     EXPECT_EQ(decode_lines({chunk(R"({"reasoning_content":"Think"})"), chunk(R"({"reasoning_content":"ing."})"),
                             content_chunk("Answer"), chunk("{}", "stop")}),
               (Lines{"start 0 thinking", "delta 0 thinking Think", "delta 0 thinking ing.",
-                     "delta 0 signature " + thinking_signature("Thinking."), "stop 0", "start 1 text", "delta 1 text Answer",
+                     "delta 0 signature " + ir::thinking_signature("Thinking."), "stop 0", "start 1 text", "delta 1 text Answer",
                      "stop 1", "message_delta end_turn in=0 out=0 cache_read=0 cache_creation=0", kEnd}));
 }
 
 TEST(StreamDecoder, ThinkingSignatureIsStableAndShaped) {
-    std::string sig = thinking_signature("some thoughts");
-    EXPECT_EQ(sig, thinking_signature("some thoughts"));
-    EXPECT_NE(sig, thinking_signature("other thoughts"));
+    std::string sig = ir::thinking_signature("some thoughts");
+    EXPECT_EQ(sig, ir::thinking_signature("some thoughts"));
+    EXPECT_NE(sig, ir::thinking_signature("other thoughts"));
     EXPECT_TRUE(sig.starts_with("anyclaude-"));
     EXPECT_EQ(sig.size(), std::string("anyclaude-").size() + 16);
 }
 
 TEST(StreamDecoder, ReasoningFieldCopiedIntoBothNamesIsTakenOnce) {
     EXPECT_EQ(decode_lines({chunk(R"({"reasoning":"abc","reasoning_content":"abc"})"), chunk("{}", "stop")}),
-              (Lines{"start 0 thinking", "delta 0 thinking abc", "delta 0 signature " + thinking_signature("abc"), "stop 0",
+              (Lines{"start 0 thinking", "delta 0 thinking abc", "delta 0 signature " + ir::thinking_signature("abc"), "stop 0",
                      "message_delta end_turn in=0 out=0 cache_read=0 cache_creation=0", kEnd}));
 }
 
@@ -295,7 +296,7 @@ TEST(StreamDecoder, FailClosesBlocksAndEmitsErrorWithoutMessageStop) {
     d.fail(ir::ApiError::api("connection reset"), events);
     d.finish(events);  // no effect after fail
     EXPECT_EQ(test::event_lines(events),
-              (Lines{"start 0 thinking", "delta 0 thinking hmm", "delta 0 signature " + thinking_signature("hmm"), "stop 0",
+              (Lines{"start 0 thinking", "delta 0 thinking hmm", "delta 0 signature " + ir::thinking_signature("hmm"), "stop 0",
                      "start 1 tool_use a Read", "delta 1 input_json {\"file", "stop 1", "error api_error connection reset"}));
 }
 

@@ -113,6 +113,9 @@ std::string EngineBackend::stats_json() const {
     w.end_object();
     w.key("snapshots_taken").value(static_cast<int64_t>(s.snapshots_taken));
     w.key("cancelled").value(static_cast<int64_t>(s.cancelled));
+    w.key("kv_cells").value(static_cast<int64_t>(s.kv_cells));
+    w.key("kv_cells_used").value(static_cast<int64_t>(s.kv_cells_used));
+    w.key("queue_depth").value(static_cast<int64_t>(s.queue_depth));
     w.key("cache").begin_object();
     w.key("ram_bytes").value(static_cast<int64_t>(s.cache.ram_bytes));
     w.key("ram_snapshots").value(static_cast<int64_t>(s.cache.ram_snapshots));
@@ -122,6 +125,7 @@ std::string EngineBackend::stats_json() const {
     w.key("disk_loads").value(static_cast<int64_t>(s.cache.disk_loads));
     w.key("disk_rejected").value(static_cast<int64_t>(s.cache.disk_rejected));
     w.key("disk_write_failures").value(static_cast<int64_t>(s.cache.disk_write_failures));
+    w.key("ram_evictions").value(static_cast<int64_t>(s.cache.ram_evictions));
     w.end_object();
     w.end_object();
     return out;

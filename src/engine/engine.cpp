@@ -45,7 +45,8 @@ struct Engine::Slot {
     int logit_index = -1;   // row of this step's batch that carries its logits
     std::size_t fed = 0;    // prompt tokens fed in this step
     ir::Usage usage;
-    std::chrono::steady_clock::time_point prefill_started, last_progress;
+    std::chrono::steady_clock::time_point prefill_started, last_progress, prefill_done;
+    double queue_wait_ms = 0;
 
     bool in_batch() const { return fed > 0 || logit_index >= 0; }  // part of this step's batch
 };
@@ -101,6 +102,7 @@ Engine::Engine(EngineOptions opt) : opt_(std::move(opt)) {
         auto s = std::make_unique<Slot>();
         s->seq = i;
         slots_.push_back(std::move(s));
+        seq_info_.push_back(SequenceInfo{.seq = i});
     }
     spdlog::info("engine ready: {} KV cells shared by {} sequences, batch {}, {} threads, flash attention {}", n_ctx_,
                  opt_.n_slots, opt_.n_batch, threads, opt_.flash_attn ? "on" : "off");
@@ -115,6 +117,7 @@ Engine::~Engine() {
 }
 
 void Engine::submit(std::shared_ptr<EngineJob> job) {
+    job->submitted = std::chrono::steady_clock::now();
     {
         std::lock_guard lock(mu_);
         if (!stopping_) {
@@ -141,7 +144,40 @@ void Engine::shutdown() {
 EngineStats Engine::stats() const {
     std::lock_guard lock(mu_);
     EngineStats s = stats_;
+    s.kv_cells = static_cast<uint64_t>(n_ctx_);
+    s.queue_depth = queue_.size();
+    for (const auto& q : seq_info_) {
+        s.kv_cells_used += q.tokens;
+        s.busy_sequences += q.busy ? 1 : 0;
+    }
     return s;
+}
+
+std::vector<SequenceInfo> Engine::sequences() const {
+    std::lock_guard lock(mu_);
+    return seq_info_;
+}
+
+std::optional<JobFacts> Engine::job_facts(const std::string& message_id) const {
+    std::lock_guard lock(mu_);
+    for (auto it = recent_jobs_.rbegin(); it != recent_jobs_.rend(); ++it)
+        if (it->message_id == message_id) return *it;
+    return std::nullopt;
+}
+
+void Engine::publish(const Slot& s, const JobFacts* done) {
+    const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            std::chrono::system_clock::now().time_since_epoch()).count();
+    std::lock_guard lock(mu_);
+    auto& q = seq_info_[static_cast<std::size_t>(s.seq)];
+    q.tokens = s.tokens.size();
+    q.busy = s.job != nullptr;
+    q.role = s.role;
+    if (s.job) q.message_id = s.job->message_id;
+    q.last_used_epoch_ms = now_ms;
+    if (!done) return;
+    recent_jobs_.push_back(*done);
+    if (recent_jobs_.size() > 256) recent_jobs_.pop_front();
 }
 
 void Engine::return_free_memory(bool force) {
@@ -353,6 +389,7 @@ void Engine::move_to_ram(Slot& s, const char* why) {
     spdlog::info("{}: moving idle sequence {} ({} tokens) to the RAM tier", why, s.seq, s.tokens.size());
     snapshot(s, Priority::normal);
     truncate(s, 0);
+    publish(s, nullptr);
 }
 
 std::size_t Engine::execute(const AdmissionPlan& plan, Tier best_tier, Slot& s, const Tokens& prompt, Tier& from) {
@@ -437,6 +474,7 @@ bool Engine::admit(const std::shared_ptr<EngineJob>& job) {
     s.generated = 0;
     s.last_used = ++clock_;
     s.prefill_started = s.last_progress = std::chrono::steady_clock::now();
+    s.queue_wait_ms = std::chrono::duration<double, std::milli>(s.prefill_started - job->submitted).count();
     job->reused_tokens = restored;
     job->reused_from = from;
     {
@@ -448,6 +486,7 @@ bool Engine::admit(const std::shared_ptr<EngineJob>& job) {
         if (from == Tier::ram) ++stats_.reused_ram;
         if (from == Tier::disk) ++stats_.reused_disk;
     }
+    publish(s, nullptr);
     spdlog::info("request on sequence {}: {} prompt tokens, {} reused ({}, {}), {} to compute", s.seq, n, restored,
                  to_string(plan.action), to_string(from), n - restored);
 
@@ -556,6 +595,7 @@ void Engine::step() {
             }
             if (s.prompt_pos == prompt.size()) {
                 s.prefilling = false;
+                s.prefill_done = now;
                 cache_->set_live(s.seq, s.tokens);
                 if (s.job->record_first_logits) {
                     const float* logits = llama_get_logits_ith(ctx_, s.logit_index);
@@ -612,7 +652,14 @@ void Engine::finish(Slot& s, ir::StopReason reason, const std::string& stop_sequ
     ev.push_back(md);
     ev.push_back(ir::MessageStop{});
     auto job = s.job;
+    JobFacts facts{job->message_id, s.seq, job->reused_from, s.prompt_len, job->reused_tokens, s.queue_wait_ms};
+    const double prefill_s = std::chrono::duration<double>(s.prefill_done - s.prefill_started).count();
+    if (s.prompt_len > job->reused_tokens && prefill_s > 0)
+        facts.prefill_tps = static_cast<double>(s.prompt_len - job->reused_tokens) / prefill_s;
+    const double decode_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - s.prefill_done).count();
+    if (s.generated > 1 && decode_s > 0) facts.decode_tps = static_cast<double>(s.generated - 1) / decode_s;
     release(s);
+    publish(s, &facts);
     job->on_events(std::move(ev));
 }
 
@@ -640,8 +687,11 @@ void Engine::release(Slot& s) {
     else
         cache_->set_live(s.seq, s.tokens);
     auto cs = cache_->stats();
-    std::lock_guard lock(mu_);
-    stats_.cache = cs;
+    {
+        std::lock_guard lock(mu_);
+        stats_.cache = cs;
+    }
+    publish(s, nullptr);
 }
 
 }  // namespace anyclaude::engine

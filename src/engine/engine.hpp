@@ -84,12 +84,34 @@ struct EngineJob {
     bool record_first_logits = false;  // keep the logits of the first generated position (tests)
     std::function<void(std::vector<ir::Event>&&)> on_events;
     std::atomic<bool> cancelled{false};
+    std::chrono::steady_clock::time_point submitted{};  // set by submit(): the queue wait starts here
 
     // Filled in by the engine (read after MessageStop / StreamError, e.g. by tests).
     Tokens output_tokens;
     std::size_t reused_tokens = 0;
     Tier reused_from = Tier::none;
     std::vector<float> first_logits;  // when record_first_logits: one per vocabulary token
+};
+
+// What one finished request cost, for the gateway's request log and metrics (Engine::job_facts).
+struct JobFacts {
+    std::string message_id;
+    int seq = -1;
+    Tier reused_from = Tier::none;
+    std::size_t prompt_tokens = 0, reused_tokens = 0;
+    double queue_wait_ms = 0;  // submit() to admission
+    double prefill_tps = 0;    // computed prompt tokens per second of prefill (0: none computed)
+    double decode_tps = 0;     // generated tokens per second after the first (0: fewer than two)
+};
+
+// A sequence as the status page shows it (Engine::sequences): what it holds and for whom.
+struct SequenceInfo {
+    int seq = 0;
+    std::size_t tokens = 0;  // tokens its KV holds (as of its last admission or release)
+    bool busy = false;
+    SeqRole role = SeqRole::main;
+    std::string message_id;      // the last request it served
+    int64_t last_used_epoch_ms = 0;
 };
 
 struct EngineStats {
@@ -102,6 +124,11 @@ struct EngineStats {
     uint64_t snapshots_taken = 0;
     uint64_t cancelled = 0;
     CacheStats cache;
+    // Filled by stats() at the time of the call.
+    uint64_t kv_cells = 0;       // the context's cells (--ctx-size)
+    uint64_t kv_cells_used = 0;  // tokens held by all sequences (a prefix copied to two counts twice)
+    uint64_t queue_depth = 0;    // submitted, not yet admitted
+    uint64_t busy_sequences = 0;
 };
 
 class Engine {
@@ -119,6 +146,9 @@ public:
     const ChatRenderer& renderer() const { return *renderer_; }
     int max_prompt_tokens() const { return n_ctx_; }  // a prompt must leave room for one token
     EngineStats stats() const;
+    std::vector<SequenceInfo> sequences() const;
+    // The facts of a recent request (the last 256) by its message id; nullopt when unknown.
+    std::optional<JobFacts> job_facts(const std::string& message_id) const;
 
 private:
     struct Slot;
@@ -156,6 +186,9 @@ private:
     std::atomic<bool> stopping_{false};
     std::chrono::steady_clock::time_point last_trim_{};  // engine thread
     EngineStats stats_;
+    std::vector<SequenceInfo> seq_info_;  // mirror of slots_ for other threads (under mu_)
+    std::deque<JobFacts> recent_jobs_;    // under mu_
+    void publish(const Slot& s, const JobFacts* done);  // updates seq_info_ (and recent_jobs_)
     std::thread thread_;
 };
 

@@ -144,6 +144,7 @@ private:
     // tool_use blocks as tool calls (arguments = the client's input JSON text, as is).
     void add_assistant(const ir::Message& m, std::vector<BlockTrace>& traces) {
         common_chat_msg msg = make_msg("assistant", "");
+        std::size_t last_text = std::string::npos;  // trace of the last text block
         for (const auto& b : m.content) {
             switch (b.kind) {
                 case ir::BlockKind::thinking:
@@ -161,12 +162,28 @@ private:
                 default: {
                     std::string piece = user_block_text(b);
                     append_joined(msg.content, piece);
+                    last_text = traces.size();
                     traces.push_back({{std::move(piece)}, b.cache_breakpoint});
                     break;
                 }
             }
         }
+        if (!msg.tool_calls.empty() && last_text != std::string::npos) trim_before_calls(msg, traces[last_text]);
         out_.messages.push_back(std::move(msg));
+    }
+
+    // Text before tool calls comes back from the output parser with the newline the model wrote
+    // before <tool_call>, and the template writes its own there: "X\n" rendered "X\n\n<tool_call>"
+    // where the model generated "X\n<tool_call>", so the next turn recomputed the whole assistant
+    // turn (34 tokens for a one-line text + Read call with Qwen2.5's template, 40 with
+    // Qwen3-Coder's; tests/engine/rerender_test.cpp). Trailing newlines are dropped.
+    static void trim_before_calls(common_chat_msg& msg, BlockTrace& trace) {
+        std::size_t n = 0;
+        while (n < msg.content.size() && msg.content[msg.content.size() - 1 - n] == '\n') ++n;
+        msg.content.resize(msg.content.size() - n);
+        if (trace.pieces.empty()) return;
+        std::string& piece = trace.pieces.back();
+        while (n-- > 0 && !piece.empty() && piece.back() == '\n') piece.pop_back();
     }
 
     ChatMessages& out_;

@@ -140,6 +140,8 @@ const std::vector<Setting>& settings() {
                "a whole number"),
         text("record", true, &Config::record),
         flag("record-redact", true, &Config::record_redact),
+        flag("metrics", true, &Config::metrics),
+        text("request-log", true, &Config::request_log),
     };
     return table;
 }

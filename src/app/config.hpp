@@ -41,6 +41,8 @@ struct Config {
     std::string config_file;     // where settings were read from ("" if none)
     std::string record;          // "" or a folder: every request and its answer recorded (recorder.hpp)
     bool record_redact = false;  // recordings get same-length filler for file contents and paths (redact.hpp)
+    bool metrics = true;         // GET /metrics, the status page's lists (observe/observatory.hpp)
+    std::string request_log;     // "" or a file: one JSON line per API request (observe/request_log.hpp)
     // Embedded engine.
     int64_t cache_ram_mb = 4096;  // RAM tier budget
     int64_t cache_disk_mb = 20480;  // disk tier budget (oldest, least valuable files removed past it)

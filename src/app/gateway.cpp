@@ -14,6 +14,7 @@
 #include "common/heap_stats.hpp"
 #include "common/json.hpp"
 #include "ir/prompt_stability.hpp"
+#include "observe/status_page.hpp"
 
 namespace anyclaude::app {
 
@@ -29,6 +30,22 @@ std::string lower(std::string s) {
 bool equal_constant_time(const std::string& a, const std::string& b) {
     if (a.size() != b.size()) return false;
     return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+// The route label of a path (bounded: metrics and the request log group by it).
+const char* route_of(const std::string& path) {
+    static const std::pair<const char*, const char*> kRoutes[] = {
+        {"/v1/messages", "messages"}, {"/v1/messages/count_tokens", "count_tokens"}, {"/v1/models", "models"},
+        {"/health", "health"}, {"/health/backend", "health"}, {"/metrics", "metrics"},
+        {"/status.json", "status"}, {"/", "page"}};
+    for (const auto& [p, name] : kRoutes)
+        if (path == p) return name;
+    return path.rfind("/v1/models/", 0) == 0 ? "models" : "other";
+}
+
+bool wants_json(const http::Request& req) {
+    auto it = req.find(bhttp::field::accept);
+    return it != req.end() && it->value().find("application/json") != std::string_view::npos;
 }
 
 struct InFlight {
@@ -79,8 +96,11 @@ awaitable<void> Gateway::handle(const http::Request& req, http::ResponseWriter& 
     while (path.size() > 1 && path.back() == '/') path.pop_back();
     const auto method = req.method();
 
-    if (path == "/health" || path == "/") {
-        co_await health(w);
+    if (auto* s = observe::summary_of(w)) s->route = route_of(path);
+    if (path == "/health" || (path == "/" && (!obs_ || wants_json(req)))) {
+        co_await health(w);  // `/` answered like /health before the status page: JSON clients still get that
+    } else if (obs_ && (path == "/" || path == "/metrics" || path == "/status.json")) {
+        co_await observation(path, req, w);
     } else if (path == "/health/backend") {
         co_await backend_health(w);
     } else if (path.rfind("/v1/", 0) != 0) {
@@ -107,6 +127,26 @@ awaitable<void> Gateway::handle(const http::Request& req, http::ResponseWriter& 
     }
     auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     spdlog::debug("{} {} from {} in {:.1f} ms", std::string(req.method_string()), path, w.peer(), ms);
+}
+
+// The status page and its data. The page itself carries no data (it asks for the key when
+// /status.json answers 401); /metrics and /status.json follow the API's key rule.
+awaitable<void> Gateway::observation(const std::string& path, const http::Request& req, http::ResponseWriter& w) {
+    if (path == "/") {
+        co_await w.send(200, "text/html; charset=utf-8", std::string(observe::status_page_html()),
+                        {{"cache-control", "no-store"}});
+    } else if (!authorized(req)) {
+        co_await send_error(w, ir::ApiError::authentication("invalid x-api-key"));
+    } else if (path == "/metrics" && obs_->metrics_on()) {
+        co_await w.send(200, "text/plain; version=0.0.4; charset=utf-8", obs_->metrics_text(stats_.in_flight.load()));
+    } else if (path == "/status.json") {
+        observe::GatewayInfo g{ANYCLAUDE_VERSION, cfg_.mode, backend_->describe(), cfg_.model, backend_->window().source,
+                               std::nullopt, stats_.requests.load(), stats_.in_flight.load()};
+        if (const auto window = backend_->window(); window.known()) g.context_window = window.tokens;
+        co_await w.send(200, "application/json", obs_->status_json(g), {{"cache-control", "no-store"}});
+    } else {
+        co_await send_error(w, ir::ApiError::not_found("Not found: " + path + " (metrics are off: --metrics false)"));
+    }
 }
 
 awaitable<void> Gateway::health(http::ResponseWriter& w) {
@@ -209,6 +249,12 @@ awaitable<void> Gateway::count_tokens(const http::Request& req, http::ResponseWr
     }
     if (cfg_.strip_billing_header) ir::strip_billing_header(*decoded);
     decoded->backend_model = map_model(decoded->model);
+    if (auto* s = observe::summary_of(w)) {
+        s->session = observe::session_key(req, decoded->user_id);
+        s->model_asked = decoded->model;
+        s->model_served = decoded->backend_model;
+        s->backend = cfg_.mode;
+    }
     auto n = co_await backend_->count_tokens(*decoded);
     if (!n) {
         co_await send_error(w, n.error());
@@ -237,6 +283,18 @@ awaitable<void> Gateway::messages(const http::Request& req, http::ResponseWriter
     r.subagent = req.find("x-claude-code-agent-id") != req.end() || ir::billing_marks_subagent(r);
     if (cfg_.strip_billing_header) ir::strip_billing_header(r);
     r.backend_model = map_model(r.model);
+    observe::RequestSummary* summary = observe::summary_of(w);
+    if (summary) {
+        summary->session = observe::session_key(req, r.user_id);
+        summary->model_asked = r.model;
+        summary->model_served = r.backend_model;
+        summary->backend = cfg_.mode;
+    }
+    auto note = [&](bool disconnected, const std::optional<ir::ApiError>& err) {
+        if (!summary) return;
+        summary->client_disconnect = disconnected;
+        if (err) summary->backend_error = err->type;
+    };
 
     if (r.stream) {
         SseSink sink(w);
@@ -248,6 +306,7 @@ awaitable<void> Gateway::messages(const http::Request& req, http::ResponseWriter
             ++stats_.client_disconnects;
             spdlog::info("client {} disconnected; request cancelled", w.peer());
         }
+        note(outcome.index() == 1, err);
         if (err && !sink.committed()) {
             co_await send_error(w, *err);
             co_return;
@@ -261,6 +320,7 @@ awaitable<void> Gateway::messages(const http::Request& req, http::ResponseWriter
     std::optional<ir::ApiError> err;
     auto run = [&]() -> awaitable<void> { err = co_await backend_->generate(r, diagnosed); };
     auto outcome = co_await (run() || w.wait_client_gone());
+    note(outcome.index() == 1, err);
     if (outcome.index() == 1) {
         ++stats_.client_disconnects;
         co_return;

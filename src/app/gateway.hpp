@@ -1,6 +1,9 @@
 // The Anthropic front door over HTTP: routes /v1/messages, /v1/messages/count_tokens,
 // /v1/models, /health and /health/backend to a backend, checks the client's key, enforces the concurrency
-// limit, and streams the backend's events back as SSE (or one JSON message).
+// limit, and streams the backend's events back as SSE (or one JSON message). With an observatory
+// (observe/observatory.hpp) it also serves /metrics, /status.json and the status page at / (a
+// client sending Accept: application/json gets /health's answer at /), and tells each request's
+// summary what only it knows (route, session, models, disconnects).
 #pragma once
 
 #include <atomic>
@@ -10,6 +13,7 @@
 #include "app/config.hpp"
 #include "backends/backend.hpp"
 #include "http/server.hpp"
+#include "observe/observatory.hpp"
 
 namespace anyclaude::app {
 
@@ -26,6 +30,7 @@ public:
 
     awaitable<void> handle(const http::Request& req, http::ResponseWriter& w);
     const GatewayStats& stats() const { return stats_; }
+    void set_observatory(std::shared_ptr<observe::Observatory> obs) { obs_ = std::move(obs); }
 
     // Maps a client model name to the backend's: an id the backend serves stays; any other goes
     // to the small model when haiku-class, else to the main one.
@@ -37,6 +42,7 @@ private:
     awaitable<void> list_models(const std::string& path, http::ResponseWriter& w);
     awaitable<void> health(http::ResponseWriter& w);
     awaitable<void> backend_health(http::ResponseWriter& w);
+    awaitable<void> observation(const std::string& path, const http::Request& req, http::ResponseWriter& w);
     void log_body(const http::Request& req, const http::ResponseWriter& w) const;
     awaitable<void> send_error(http::ResponseWriter& w, const ir::ApiError& e);
     bool authorized(const http::Request& req) const;
@@ -44,6 +50,7 @@ private:
     Config cfg_;
     std::shared_ptr<backends::Backend> backend_;
     GatewayStats stats_;
+    std::shared_ptr<observe::Observatory> obs_;
 };
 
 }  // namespace anyclaude::app

@@ -108,6 +108,8 @@ GatewayEndpoint open_gateway(const Config& cfg) {
     server_cfg.host = "127.0.0.1";
     server_cfg.port = 0;  // a free loopback port
     if (server_cfg.log_file.empty()) server_cfg.log_file = default_log_file();
+    if (server_cfg.request_log.empty())  // one JSON line per request, beside the gateway's log
+        server_cfg.request_log = (fs::path(server_cfg.log_file).parent_path() / "requests.jsonl").string();
     setup_logging(server_cfg);  // Claude Code owns the terminal: the gateway logs to a file
     try {
         g.own = std::make_unique<RunningServer>(server_cfg);
@@ -313,6 +315,8 @@ int launch_claude(Config cfg, const std::vector<std::string>& claude_args, const
         std::fprintf(stderr, "anyclaude: cannot start the gateway: %s\n", gw.error.c_str());
         return 2;
     }
+    if (talks_to_model(claude_args))
+        say("anyclaude: status page " + gw.base_url + "/" + (cfg.api_key.empty() ? "" : " (asks for the API key)"));
     const std::string key = cfg.api_key.empty() ? std::string("anyclaude-local") : cfg.api_key;
     std::vector<std::pair<std::string, std::string>> set;
     if (talks_to_model(claude_args)) {

@@ -9,6 +9,7 @@
 #include "app/config.hpp"
 #include "app/launcher.hpp"
 #include "app/server_runner.hpp"
+#include "app/status_command.hpp"
 
 using namespace anyclaude;
 
@@ -20,6 +21,7 @@ void print_help() {
         "usage:\n"
         "  anyclaude [settings] serve              run the gateway (Anthropic Messages API)\n"
         "  anyclaude [settings] claude [args...]   run Claude Code against a gateway; args go to claude\n"
+        "  anyclaude [--port N] [--api-key K] status   sessions, cache and last requests of a running gateway\n"
         "  anyclaude --version | --help\n\n"
         "settings (flag / environment / config-file key):\n"
         "  --mode lmstudio|mlx-lm|openai    ANYCLAUDE_MODE (default lmstudio)\n"
@@ -53,6 +55,10 @@ void print_help() {
         "                                   headers without keys) and its answer to DIR\n"
         "  --record-redact BOOL             ANYCLAUDE_RECORD_REDACT: file contents and paths in the\n"
         "                                   recorded bodies become same-length filler (default false)\n"
+        "  --metrics BOOL                   ANYCLAUDE_METRICS: GET /metrics (Prometheus) and the status\n"
+        "                                   page's lists at / (default true)\n"
+        "  --request-log FILE               ANYCLAUDE_REQUEST_LOG: one JSON line per request (default: none;\n"
+        "                                   `claude` writes requests.jsonl beside the gateway's log)\n"
         "embedded engine (--model file.gguf):\n"
         "  --ctx-size N, --parallel N, --threads N, --batch N, --gpu-layers N, --flash-attn BOOL,\n"
         "  --chat-template-file FILE        the llama.cpp context (ANYCLAUDE_CTX_SIZE, ...)\n"
@@ -112,7 +118,7 @@ int main(int argc, char** argv) {
             else flags.push_back({name, value});
             continue;
         }
-        if (command.empty() && (a == "serve" || a == "claude")) {
+        if (command.empty() && (a == "serve" || a == "claude" || a == "status")) {
             command = a;
             continue;
         }
@@ -138,6 +144,7 @@ int main(int argc, char** argv) {
 
     if (app::wants_embedded(cfg)) cfg.mode = "embedded";
     if (command == "claude") return app::launch_claude(cfg, rest, "/proc/self/exe");
+    if (command == "status") return app::print_status(cfg);
     app::setup_logging(cfg);
     return app::serve_forever(cfg);
 }

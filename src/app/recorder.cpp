@@ -1,6 +1,6 @@
-// Request recording (see recorder.hpp): a ResponseWriter decorator observes the answer on the
-// I/O thread (status, the first content event, the usage frames: a few string compares and
-// copies of small frames); a writer thread redacts, writes the body files and the index.
+// Request recording (see recorder.hpp): the shared observation point (observe/observer.hpp)
+// tells what was answered; here the body is copied on arrival and a writer thread redacts,
+// writes the body files and the index.
 #include "app/recorder.hpp"
 
 #include <spdlog/spdlog.h>
@@ -24,7 +24,6 @@
 namespace anyclaude::app {
 
 namespace fs = std::filesystem;
-using Clock = std::chrono::steady_clock;
 
 // Header names (lower case) or parts of names that carry credentials: never recorded.
 // x-api-key and authorization are what Claude Code sends (../shared/fixtures README); the rest
@@ -38,11 +37,10 @@ bool recorded_header(std::string_view name) {
 
 namespace {
 
-// One request: what arrived, and (filled while answering) what went back.
+// One request: what arrived, and (copied from its summary at the end) what went back.
 struct Entry {
     uint64_t seq = 0;
     double arrived_epoch_ms = 0;
-    Clock::time_point t0;
     std::string conn, method, target, body;
     std::vector<std::pair<std::string, std::string>> headers;
     std::vector<uint64_t> in_flight;
@@ -50,106 +48,11 @@ struct Entry {
     bool stream = false, complete = false;
     std::optional<double> ttft_ms;
     double total_ms = 0;
-    std::string frames;     // the SSE frames that carry usage or an error (message_start/delta, error)
-    std::string json_body;  // a whole-body answer (up to 64 KiB): usage or error
-};
-
-double ms_since(Clock::time_point t0) { return std::chrono::duration<double, std::milli>(Clock::now() - t0).count(); }
-
-// Observes what the handler answers and passes everything through unchanged.
-class RecordingWriter final : public http::ResponseWriter {
-public:
-    RecordingWriter(http::ResponseWriter& inner, Entry& e) : inner_(inner), e_(e) {}
-
-    awaitable<void> send(unsigned status, std::string_view content_type, std::string&& body,
-                         const std::vector<std::pair<std::string, std::string>>& headers) override {
-        e_.status = status;
-        if (body.size() <= (64u << 10)) e_.json_body = body;
-        e_.complete = status == 200;
-        co_await inner_.send(status, content_type, std::move(body), headers);
-    }
-    awaitable<void> start_stream(unsigned status, std::string_view content_type,
-                                 const std::vector<std::pair<std::string, std::string>>& headers) override {
-        e_.status = status;
-        e_.stream = true;
-        co_await inner_.start_stream(status, content_type, headers);
-    }
-    awaitable<bool> write_chunk(std::string_view data) override {
-        observe(data);
-        co_return co_await inner_.write_chunk(data);
-    }
-    awaitable<void> end_stream() override { co_await inner_.end_stream(); }
-    awaitable<void> wait_client_gone() override { co_await inner_.wait_client_gone(); }
-    void abort() override { inner_.abort(); }
-    bool started() const override { return inner_.started(); }
-    std::string peer() const override { return inner_.peer(); }
-
-private:
-    // TTFT as bench/session/client.mjs measures it: the first content_block_start or _delta.
-    void observe(std::string_view data) {
-        if (!e_.ttft_ms && (data.find("event: content_block_start") != std::string_view::npos ||
-                            data.find("event: content_block_delta") != std::string_view::npos))
-            e_.ttft_ms = ms_since(e_.t0);
-        if (data.find("event: message_stop") != std::string_view::npos) e_.complete = true;
-        static constexpr std::string_view kept[] = {"event: message_start", "event: message_delta", "event: error"};
-        for (auto name : kept) {
-            for (std::size_t at = data.find(name); at != std::string_view::npos; at = data.find(name, at + 1)) {
-                std::size_t end = data.find("\n\n", at);
-                e_.frames.append(data.substr(at, end == std::string_view::npos ? end : end - at));
-                e_.frames += "\n\n";
-            }
-        }
-    }
-    http::ResponseWriter& inner_;
-    Entry& e_;
-};
-
-// The usage object (and an error text) of a recorded answer.
-struct Answer {
     std::optional<json::bj::object> usage;
     std::string error;
 };
 
-void merge_usage(const json::bj::value* u, Answer& a) {
-    if (!u || !u->is_object()) return;
-    if (!a.usage) a.usage.emplace();
-    for (const auto& kv : u->get_object()) (*a.usage)[kv.key()] = kv.value();
-}
-
-void take_error(const json::bj::object& o, Answer& a) {
-    if (const auto* err = json::find_object(o, "error"))
-        if (const auto* m = json::find_string(*err, "message")) a.error = std::string(*m);
-}
-
-Answer read_answer(const Entry& e) {
-    Answer a;
-    if (!e.stream) {
-        auto p = json::parse(e.json_body);
-        if (!p.ok() || !p.value.is_object()) return a;
-        const auto& o = p.value.get_object();
-        merge_usage(json::find(o, "usage"), a);
-        if (auto n = json::find_int(o, "input_tokens")) {  // count_tokens
-            a.usage.emplace();
-            (*a.usage)["input_tokens"] = *n;
-        }
-        take_error(o, a);
-        return a;
-    }
-    std::string_view f(e.frames);
-    for (std::size_t at = f.find("data: "); at != std::string_view::npos; at = f.find("data: ", at + 1)) {
-        std::size_t end = f.find('\n', at);
-        auto p = json::parse(f.substr(at + 6, end == std::string_view::npos ? end : end - at - 6));
-        if (!p.ok() || !p.value.is_object()) continue;
-        const auto& o = p.value.get_object();
-        if (const auto* m = json::find_object(o, "message")) merge_usage(json::find(*m, "usage"), a);
-        merge_usage(json::find(o, "usage"), a);
-        take_error(o, a);
-    }
-    return a;
-}
-
 std::string index_line(const Entry& e, bool redacted, const std::string& file) {
-    const Answer a = read_answer(e);
     std::string out;
     json::Writer j(out);
     j.begin_object();
@@ -174,9 +77,9 @@ std::string index_line(const Entry& e, bool redacted, const std::string& file) {
     if (e.ttft_ms) j.value(*e.ttft_ms); else j.null();
     j.key("total_ms").value(e.total_ms);
     j.key("usage");
-    if (a.usage) j.json(*a.usage); else j.null();
+    if (e.usage) j.json(*e.usage); else j.null();
     j.key("complete").value(e.complete);
-    if (!a.error.empty()) j.key("error").value(a.error);
+    if (!e.error.empty()) j.key("error").value(e.error);
     j.end_object();
     out += '\n';
     return out;
@@ -251,18 +154,16 @@ struct Recorder::Impl {
         warned = true;
     }
 
-    std::shared_ptr<Entry> begin(const http::Request& req, const std::string& peer);
+    std::shared_ptr<Entry> begin(const http::Request& req, const observe::RequestSummary& s);
     void finish(const std::shared_ptr<Entry>& e);
 };
 
-std::shared_ptr<Entry> Recorder::Impl::begin(const http::Request& req, const std::string& peer) {
+std::shared_ptr<Entry> Recorder::Impl::begin(const http::Request& req, const observe::RequestSummary& s) {
     auto e = std::make_shared<Entry>();
-    e->t0 = Clock::now();
-    e->arrived_epoch_ms =
-        std::chrono::duration<double, std::milli>(std::chrono::system_clock::now().time_since_epoch()).count();
-    e->conn = peer;
-    e->method = std::string(req.method_string());
-    e->target = std::string(req.target());
+    e->arrived_epoch_ms = s.arrived_epoch_ms;
+    e->conn = s.peer;
+    e->method = s.method;
+    e->target = s.target;
     for (const auto& h : req) {
         std::string name(h.name_string());
         std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
@@ -285,7 +186,6 @@ std::shared_ptr<Entry> Recorder::Impl::begin(const http::Request& req, const std
 }
 
 void Recorder::Impl::finish(const std::shared_ptr<Entry>& e) {
-    e->total_ms = ms_since(e->t0);
     {
         std::lock_guard lk(seq_mu);
         in_flight.erase(e->seq);
@@ -318,28 +218,20 @@ std::shared_ptr<Recorder> Recorder::open(const RecorderOptions& opt, std::string
     return std::shared_ptr<Recorder>(new Recorder(std::move(impl)));
 }
 
-namespace {
-
-// Finishes the entry however the handler ends (returned, threw, or its frame was destroyed).
-struct Finish {
-    std::shared_ptr<Recorder::Impl> impl;
-    std::shared_ptr<Entry> e;
-    ~Finish() { impl->finish(e); }
-};
-
-awaitable<void> record_one(const std::shared_ptr<Recorder::Impl>& impl_ref, const http::Handler& inner,
-                           const http::Request& req, http::ResponseWriter& w) {
-    Finish done{impl_ref, impl_ref->begin(req, w.peer())};
-    RecordingWriter rw(w, *done.e);
-    co_await inner(req, rw);
+std::shared_ptr<void> Recorder::begin(const http::Request& req, const observe::RequestSummary& s) {
+    return impl_->begin(req, s);
 }
 
-}  // namespace
-
-http::Handler Recorder::wrap(http::Handler inner) {
-    return [impl = impl_, inner = std::move(inner)](const http::Request& req, http::ResponseWriter& w) -> awaitable<void> {
-        co_await record_one(impl, inner, req, w);
-    };
+void Recorder::end(const observe::RequestSummary& s, const std::shared_ptr<void>& state) {
+    auto e = std::static_pointer_cast<Entry>(state);
+    e->status = s.status;
+    e->stream = s.stream;
+    e->complete = s.complete;
+    e->ttft_ms = s.ttft_ms;
+    e->total_ms = s.total_ms;
+    e->usage = s.usage_object;
+    e->error = s.error;
+    impl_->finish(e);
 }
 
 }  // namespace anyclaude::app

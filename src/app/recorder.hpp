@@ -13,13 +13,15 @@
 //   Lines are in completion order; seq is arrival order and keeps counting across restarts of
 //   the gateway on the same DIR. Headers that carry credentials are never written.
 // Disk work (and redaction) happens on the recorder's own thread: the I/O loop only copies the
-// body and queues it.
+// body and queues it. What was answered comes from the shared per-request summary
+// (observe/request_summary.hpp): the recorder is one consumer of the gateway's observation point.
 #pragma once
 
 #include <memory>
 #include <string>
 
 #include "http/server.hpp"
+#include "observe/observer.hpp"
 
 namespace anyclaude::app {
 
@@ -28,14 +30,14 @@ struct RecorderOptions {
     bool redact = false;
 };
 
-class Recorder {
+class Recorder final : public observe::Consumer {
 public:
     // Creates DIR (and DIR/requests) and starts the writer thread; nullptr with *why on failure.
     static std::shared_ptr<Recorder> open(const RecorderOptions& opt, std::string* why);
-    ~Recorder();  // writes everything queued, then joins the writer thread
+    ~Recorder() override;  // writes everything queued, then joins the writer thread
 
-    // A handler that records each request and the answer `inner` gives it.
-    http::Handler wrap(http::Handler inner);
+    std::shared_ptr<void> begin(const http::Request& req, const observe::RequestSummary& s) override;
+    void end(const observe::RequestSummary& s, const std::shared_ptr<void>& state) override;
 
     struct Impl;
 

@@ -38,7 +38,7 @@ void setup_logging(const Config& cfg) {
 
 namespace {
 
-std::shared_ptr<backends::Backend> make_engine_backend(const Config& cfg, std::string* why) {
+std::shared_ptr<backends::Backend> make_engine_backend(const Config& cfg, std::string* why, observe::EngineView* view) {
 #ifdef ANYCLAUDE_HAVE_ENGINE
     if (cfg.model.empty()) {
         *why = "embedded mode needs --model path/to/model.gguf";
@@ -77,7 +77,9 @@ std::shared_ptr<backends::Backend> make_engine_backend(const Config& cfg, std::s
     if (!tunables || !std::strstr(tunables, "glibc.malloc.")) ::mallopt(M_MMAP_THRESHOLD, 256 << 10);
 #endif
     try {
+        const auto ram_budget = eo.cache.ram_budget_bytes, disk_budget = eo.cache.disk_budget_bytes;
         auto eng = std::make_shared<engine::Engine>(std::move(eo));
+        if (view) *view = observe::engine_view(eng, ram_budget, disk_budget);
         backends::EngineBackendOptions bo;
         bo.ping_interval = std::chrono::milliseconds(cfg.ping_interval_ms);
         bo.max_tokens_cap = cfg.max_tokens_cap;
@@ -95,8 +97,8 @@ std::shared_ptr<backends::Backend> make_engine_backend(const Config& cfg, std::s
 }  // namespace
 
 namespace {
-std::shared_ptr<backends::Backend> make_model_backend(const Config& cfg, std::string* why) {
-    if (wants_embedded(cfg)) return make_engine_backend(cfg, why);
+std::shared_ptr<backends::Backend> make_model_backend(const Config& cfg, std::string* why, observe::EngineView* view) {
+    if (wants_embedded(cfg)) return make_engine_backend(cfg, why, view);
     auto uc = backends::upstream_defaults(cfg.mode);
     std::string url_text = effective_backend_url(cfg);
     auto url = http::Url::parse(url_text, why);
@@ -124,7 +126,7 @@ std::shared_ptr<backends::Backend> make_model_backend(const Config& cfg, std::st
 
 // Every backend answers Anthropic's web search tool through the gateway's loop
 // (backends/web_search_backend.hpp), with the configured provider or none.
-std::shared_ptr<backends::Backend> make_backend(const Config& cfg, std::string* why) {
+std::shared_ptr<backends::Backend> make_backend(const Config& cfg, std::string* why, observe::EngineView* view) {
     search::ProviderSettings ps;
     ps.searxng_url = cfg.search_url;
     ps.brave_api_key = cfg.brave_api_key;
@@ -132,7 +134,7 @@ std::shared_ptr<backends::Backend> make_backend(const Config& cfg, std::string* 
     auto provider = search::make_provider(ps, why);
     if (!provider && why && !why->empty()) return nullptr;
     if (provider) spdlog::info("web search through {}", provider->describe());
-    auto backend = make_model_backend(cfg, why);
+    auto backend = make_model_backend(cfg, why, view);
     if (!backend) return nullptr;
     return backends::with_web_search(std::move(backend), std::move(provider));
 }
@@ -150,22 +152,37 @@ std::string check_bind_policy(const Config& cfg) {
 
 namespace {
 
-std::unique_ptr<http::Server> make_server(net::io_context& ioc, const Config& cfg, std::shared_ptr<Gateway> gw) {
+// The observation point: one hook around the whole gateway, so the recorder (--record), the
+// request log, the metrics and the status page see every request as it arrived and the answer as
+// it left (errors and refusals included), through one per-request summary.
+std::shared_ptr<observe::Observatory> make_observatory(const Config& cfg, const observe::EngineView& view) {
+    observe::ObservatoryOptions oo;
+    oo.metrics = cfg.metrics;
+    oo.request_log = cfg.request_log;
+    oo.engine = view;
+    std::string why;
+    if (!cfg.record.empty()) {
+        oo.recorder = Recorder::open({cfg.record, cfg.record_redact}, &why);
+        if (!oo.recorder) throw std::runtime_error(why);
+        spdlog::info("recording requests to {}{}", cfg.record, cfg.record_redact ? " (redacted)" : "");
+    }
+    auto obs = observe::Observatory::open(std::move(oo), &why);
+    if (!obs) throw std::runtime_error(why);
+    if (!cfg.request_log.empty()) spdlog::info("request log: {}", cfg.request_log);
+    return obs;
+}
+
+std::unique_ptr<http::Server> make_server(net::io_context& ioc, const Config& cfg, std::shared_ptr<Gateway> gw,
+                                          const observe::EngineView& view) {
     http::ServerLimits limits;
     limits.max_body_bytes = cfg.max_body_bytes;
     limits.read_timeout = std::chrono::milliseconds(cfg.request_timeout_ms);
     http::Handler handler = [gw](const http::Request& req, http::ResponseWriter& w) -> awaitable<void> {
         co_await gw->handle(req, w);
     };
-    // --record: the one hook, around the whole gateway, so a recording has every request as it
-    // arrived and the answer as it left (errors and refusals included).
-    if (!cfg.record.empty()) {
-        std::string why;
-        auto recorder = Recorder::open({cfg.record, cfg.record_redact}, &why);
-        if (!recorder) throw std::runtime_error(why);
-        handler = recorder->wrap(std::move(handler));
-        spdlog::info("recording requests to {}{}", cfg.record, cfg.record_redact ? " (redacted)" : "");
-    }
+    auto obs = make_observatory(cfg, view);
+    gw->set_observatory(obs);
+    handler = obs->wrap(std::move(handler));
     auto server = std::make_unique<http::Server>(ioc.get_executor(), limits, std::move(handler));
     if (auto err = server->listen(cfg.host, cfg.port); !err.empty()) throw std::runtime_error(err);
     if (!cfg.port_file.empty()) {
@@ -181,11 +198,11 @@ std::unique_ptr<http::Server> make_server(net::io_context& ioc, const Config& cf
 RunningServer::RunningServer(const Config& cfg) {
     if (auto err = check_bind_policy(cfg); !err.empty()) throw std::runtime_error(err);
     std::string why;
-    auto backend = make_backend(cfg, &why);
+    auto backend = make_backend(cfg, &why, &view_);
     if (!backend) throw std::runtime_error(why);
     backend_ = backend;
     gateway_ = std::make_shared<Gateway>(cfg, backend);
-    server_ = make_server(ioc_, cfg, gateway_);
+    server_ = make_server(ioc_, cfg, gateway_, view_);
     server_->start();
     spdlog::info("anyclaude {} listening on {} ({})", ANYCLAUDE_VERSION, base_url(), backend->describe());
     thread_ = std::thread([this] { ioc_.run(); });
@@ -211,7 +228,8 @@ int serve_forever(const Config& cfg) {
         return 2;
     }
     std::string why;
-    auto backend = make_backend(cfg, &why);
+    observe::EngineView view;
+    auto backend = make_backend(cfg, &why, &view);
     if (!backend) {
         spdlog::error("{}", why);
         return 2;
@@ -220,7 +238,7 @@ int serve_forever(const Config& cfg) {
     auto gateway = std::make_shared<Gateway>(cfg, backend);
     std::unique_ptr<http::Server> server;
     try {
-        server = make_server(ioc, cfg, gateway);
+        server = make_server(ioc, cfg, gateway, view);
     } catch (const std::exception& e) {
         spdlog::error("{}", e.what());
         return 2;

@@ -9,11 +9,13 @@
 #include "app/config.hpp"
 #include "app/gateway.hpp"
 #include "http/server.hpp"
+#include "observe/engine_view.hpp"
 
 namespace anyclaude::app {
 
-// The backend for cfg (upstream modes); nullptr with *why set when cfg is unusable.
-std::shared_ptr<backends::Backend> make_backend(const Config& cfg, std::string* why);
+// The backend for cfg; nullptr with *why set when cfg is unusable. In embedded mode *view (when
+// given) gets the engine's figures for metrics and the status page.
+std::shared_ptr<backends::Backend> make_backend(const Config& cfg, std::string* why, observe::EngineView* view = nullptr);
 
 // Checks the settings that must hold before listening (e.g. non-loopback binds need a key).
 std::string check_bind_policy(const Config& cfg);
@@ -30,6 +32,7 @@ public:
 private:
     net::io_context ioc_{1};
     std::shared_ptr<backends::Backend> backend_;
+    observe::EngineView view_;
     std::shared_ptr<Gateway> gateway_;
     std::unique_ptr<http::Server> server_;
     std::thread thread_;

@@ -76,6 +76,8 @@ std::vector<SettingCase> setting_cases() {
         {"context-window", "65536", [](const Config& c) { return c.context_window == 65536; }, {"-1", "64k", ""}},
         {"record", "/tmp/rec", [](const Config& c) { return c.record == "/tmp/rec"; }, {}},
         {"record-redact", "true", [](const Config& c) { return c.record_redact; }, {"some"}},
+        {"metrics", "false", [](const Config& c) { return !c.metrics; }, {"some"}},
+        {"request-log", "/tmp/r.jsonl", [](const Config& c) { return c.request_log == "/tmp/r.jsonl"; }, {}},
     };
 }
 
@@ -129,7 +131,7 @@ TEST(Config, EnvironmentVariablesSetTheirSettings) {
         }
         unsetenv(var.c_str());
     }
-    EXPECT_EQ(with_env, 36u);
+    EXPECT_EQ(with_env, 38u);
 }
 
 TEST(Config, ModeUrlsFollowTheirVariables) {

@@ -206,12 +206,25 @@ awaitable<std::optional<ir::ApiError>> EngineBackend::generate(const ir::Request
     CancelOnExit guard{job};
     engine_->submit(job);
 
-    bool first_token = false;
+    // A request that waits in the engine's queue (every sequence busy) hears nothing from the
+    // engine until it is admitted, which can take minutes behind long prefills: after one ping
+    // interval of silence the client gets message_start (usage: the whole prompt as input, the
+    // best knowledge before admission; message_delta carries the final split) and then a ping
+    // each interval, so its connection and idle timers see a live stream. The engine's own
+    // message_start is then dropped. Pings go on until the first block starts.
+    bool started = false, first_token = false;
     for (;;) {
         co_await channel->wait(opt_.ping_interval);
         auto events = channel->take();
         if (events.empty()) {
-            if (sink.committed() && !first_token) co_await sink.emit(ir::Ping{});
+            if (!started) {
+                started = true;
+                ir::Usage usage;
+                usage.input_tokens = n;
+                co_await sink.emit(ir::MessageStart{job->message_id, job->model_name, usage});
+            } else if (!first_token) {
+                co_await sink.emit(ir::Ping{});
+            }
             continue;
         }
         for (auto& ev : events) {
@@ -219,6 +232,10 @@ awaitable<std::optional<ir::ApiError>> EngineBackend::generate(const ir::Request
                 if (!sink.committed()) co_return err->error;
                 co_await sink.emit(ev);
                 co_return std::nullopt;
+            }
+            if (std::holds_alternative<ir::MessageStart>(ev)) {
+                if (started) continue;
+                started = true;
             }
             if (std::holds_alternative<ir::BlockStart>(ev)) first_token = true;
             bool stop = std::holds_alternative<ir::MessageStop>(ev);

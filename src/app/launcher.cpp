@@ -315,15 +315,14 @@ int launch_claude(Config cfg, const std::vector<std::string>& claude_args, const
         std::fprintf(stderr, "anyclaude: cannot start the gateway: %s\n", gw.error.c_str());
         return 2;
     }
-    if (talks_to_model(claude_args))
-        say("anyclaude: status page " + gw.base_url + "/" + (cfg.api_key.empty() ? "" : " (asks for the API key)"));
     const std::string key = cfg.api_key.empty() ? std::string("anyclaude-local") : cfg.api_key;
     std::vector<std::pair<std::string, std::string>> set;
     if (talks_to_model(claude_args)) {
         if (int rc = prepare_session(cfg, gw, key, &set); rc != 0) {
             if (gw.own) gw.own->stop();
-            return rc;
+            return rc;  // refused: no status page to look at
         }
+        say("anyclaude: status page " + gw.base_url + "/" + (cfg.api_key.empty() ? "" : " (asks for the API key)"));
         if (!print_mode(claude_args)) say(ensure_first_run_state(claude_state_path(), key));
     }
     auto env = child_env(gw.base_url, key, set);

@@ -53,7 +53,11 @@ async function launch(args, extraEnv = {}) {
   const seen = fs.existsSync(record)
     ? Object.fromEntries(fs.readFileSync(record, 'utf8').split('\n').filter(Boolean).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]))
     : null;
-  return { ...r, seen, lines: r.stderr.split('\n').filter((l) => l.startsWith('anyclaude:')) };
+  // The status page's address is one line of its own (tests/e2e/status_page_browser.test.mjs opens
+  // the page); `lines` are the launcher's other notices.
+  const all = r.stderr.split('\n').filter((l) => l.startsWith('anyclaude:'));
+  const page = all.filter((l) => l.startsWith('anyclaude: status page '));
+  return { ...r, seen, page, lines: all.filter((l) => !page.includes(l)) };
 }
 const describe = (r) => `exit ${r.code}${r.timedOut ? ' TIMED OUT' : ''}\n--- stderr ---\n${r.stderr}\n--- stdout ---\n${r.stdout}`;
 
@@ -70,6 +74,8 @@ test('Claude Code gets the served model id and the window the backend has', asyn
   assert.match(r.seen.ANTHROPIC_BASE_URL, /^http:\/\/127\.0\.0\.1:\d+$/);
   for (const k of Object.keys(r.seen)) assert.ok(!/DISABLE.*COMPACT|COMPACT.*DISABLE|UNKNOWN_MODEL_WINDOW/.test(k), `never set: ${k}`);
   assert.deepEqual(r.lines, ["anyclaude: Claude Code gets served-model's 65536-token window (setting context-window): answers up to 8192 tokens, compaction from ~44k tokens"]);
+  assert.equal(r.page.length, 1, describe(r));
+  assert.equal(r.page[0], `anyclaude: status page ${r.seen.ANTHROPIC_BASE_URL}/`);
   assert.ok(!fs.existsSync(path.join(home, '.claude.json')), '-p needs no first-run state: none written');
 });
 
@@ -107,6 +113,7 @@ test('a window under Claude Code\'s first exchange is refused before Claude Code
   const r = await launch(['-p', 'hi'], { ANYCLAUDE_CONTEXT_WINDOW: '8192' });
   assert.equal(r.code, 2, describe(r));
   assert.equal(r.seen, null, 'claude was not started');
+  assert.equal(r.page.length, 0, `no status page for a refused start: ${describe(r)}`);
   assert.equal(r.lines.length, 1, describe(r));
   assert.match(r.lines[0], /8192 tokens .*too small for Claude Code: its first exchange .*needs 16384 or more.*--allow-small-window/);
   const forced = await launch(['-p', 'hi'], { ANYCLAUDE_CONTEXT_WINDOW: '8192', ANYCLAUDE_ALLOW_SMALL_WINDOW: 'true' });
@@ -122,6 +129,7 @@ test('a backend that is down: two lines and a non-zero exit at once, -p and inte
     assert.equal(r.code, 2, describe(r));
     assert.ok(Date.now() - t0 < 15000, `told within seconds, not minutes: ${Date.now() - t0} ms`);
     assert.equal(r.seen, null, 'claude was not started');
+    assert.equal(r.page.length, 0, `no status page for a refused start: ${describe(r)}`);
     assert.equal(r.lines.length, 2, describe(r));
     assert.ok(r.lines[0].includes(url) && r.lines[0].endsWith('; Claude Code not started'), describe(r));
     assert.match(r.lines[1], /^anyclaude: fix: .*--backend-url/, describe(r));

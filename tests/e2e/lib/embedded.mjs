@@ -94,8 +94,10 @@ export function statsDelta(a, b) {
 // The engine's admission log lines ("request on sequence S: P prompt tokens, R reused (tier), C to
 // compute"), for diagnostics: what each request cost and where its prefix came from.
 export function admissions(logs) {
-  const re = /request on sequence (\d+): (\d+) prompt tokens, (\d+) reused \((\w+)\), (\d+) to compute/g;
-  return [...logs.matchAll(re)].map((m) => ({ seq: +m[1], prompt: +m[2], reused: +m[3], tier: m[4], compute: +m[5] }));
+  // "request on sequence 0: 11687 prompt tokens, 11673 reused (continue, live), 14 to compute":
+  // the admission plan's action (src/engine/admission.hpp), then the tier reused from.
+  const re = /request on sequence (\d+): (\d+) prompt tokens, (\d+) reused \((\w+), (\w+)\), (\d+) to compute/g;
+  return [...logs.matchAll(re)].map((m) => ({ seq: +m[1], prompt: +m[2], reused: +m[3], action: m[4], tier: m[5], compute: +m[6] }));
 }
 
 // Headers Claude Code 2.1.328 sends (see the fixtures README).

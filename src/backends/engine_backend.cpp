@@ -3,7 +3,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include "backends/message_id.hpp"
+#include "ir/ids.hpp"
 
 #include "common/json.hpp"
 
@@ -190,7 +190,7 @@ awaitable<std::optional<ir::ApiError>> EngineBackend::generate(const ir::Request
     auto job = std::make_shared<engine::EngineJob>();
     job->prompt = std::move(*rendered);
     job->tools = req.tools;
-    job->message_id = new_message_id();
+    job->message_id = ir::new_message_id();
     job->model_name = req.model;
     job->json_output = !req.output_schema_json.empty();
     job->role = engine::role_of(req);

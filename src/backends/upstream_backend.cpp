@@ -3,7 +3,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include "backends/message_id.hpp"
+#include "ir/ids.hpp"
 
 #include <random>
 
@@ -97,7 +97,7 @@ void final_usage(ir::Usage& u, int64_t estimate) {
 
 // message_start before the upstream reports usage: the prompt size is the estimate.
 ir::Event message_start(const UpstreamBackend::Attempt& at) {
-    ir::MessageStart start{new_message_id(), at.model, {}};
+    ir::MessageStart start{ir::new_message_id(), at.model, {}};
     start.usage.input_tokens = at.estimate;
     return start;
 }

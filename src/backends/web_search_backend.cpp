@@ -6,6 +6,7 @@
 #include <map>
 
 #include "search/web_search_blocks.hpp"
+#include "ir/ids.hpp"
 
 namespace anyclaude::backends {
 
@@ -132,7 +133,7 @@ private:
         b.name = s.tool_name;
         if (s.kind == ir::BlockKind::tool_use && s.tool_name == tool_name_) {
             out.kind = b.kind = ir::BlockKind::server_tool_use;
-            out.tool_id = b.id = search::new_server_tool_id();
+            out.tool_id = b.id = ir::new_server_tool_id();
             calls_.push_back({out.tool_id, {}});
         } else if (s.kind == ir::BlockKind::tool_use) {
             client_tool_calls_ = true;

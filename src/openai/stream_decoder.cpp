@@ -23,7 +23,7 @@
 #include "openai/block_sequence.hpp"
 #include "openai/stream_usage.hpp"
 #include "openai/text_tool_calls.hpp"
-#include "openai/tool_id.hpp"
+#include "ir/ids.hpp"
 #include "openai/upstream_error_body.hpp"
 
 namespace anyclaude::openai {
@@ -159,7 +159,7 @@ void ChatStreamDecoder::Impl::on_segments(std::vector<TextSegment>& segments, st
             case TextSegment::Kind::text: blocks.text(seg.text, out); break;
             case TextSegment::Kind::thinking: blocks.thinking(seg.text, out); break;
             case TextSegment::Kind::tool_call:
-                blocks.start_tool(new_tool_id(), seg.name, out);
+                blocks.start_tool(ir::new_tool_id(), seg.name, out);
                 blocks.tool_input(seg.arguments_json, out);
                 blocks.close(out);
                 break;
@@ -220,7 +220,7 @@ void ChatStreamDecoder::Impl::on_tool_call(const json::bj::object& entry, std::v
     if (call.block_index < 0) {
         if (call.name.empty()) return;  // wait for the name; fragments stay in call.arguments
         flush_text(out);  // text held back by the parser came first
-        if (call.id.empty()) call.id = new_tool_id();
+        if (call.id.empty()) call.id = ir::new_tool_id();
         call.block_index = blocks.start_tool(call.id, call.name, out);
         blocks.tool_input(call.arguments, out);
     } else if (blocks.is_open(call.block_index)) {

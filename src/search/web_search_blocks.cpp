@@ -1,6 +1,8 @@
 // Web search blocks: tool, results, model text, history rewriting (see web_search_blocks.hpp).
 #include "search/web_search_blocks.hpp"
 
+#include "ir/ids.hpp"
+
 #include <boost/json.hpp>
 
 #include <random>
@@ -37,14 +39,6 @@ ir::Tool function_tool(const ir::WebSearchTool& ws) {
     t.input_schema_json =
         R"({"type":"object","properties":{"query":{"type":"string","description":"The search query"}},"required":["query"]})";
     return t;
-}
-
-std::string new_server_tool_id() {
-    static thread_local std::mt19937_64 rng{std::random_device{}()};
-    static const char* digits = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
-    std::string id = "srvtoolu_";
-    for (int i = 0; i < 24; ++i) id.push_back(digits[rng() % 62]);
-    return id;
 }
 
 std::string encode_snippet(std::string_view s) {

@@ -21,9 +21,6 @@ namespace anyclaude::search {
 // names the domain rules and the user's location when the request gives them.
 ir::Tool function_tool(const ir::WebSearchTool& ws);
 
-// "srvtoolu_" + 24 random letters and digits, as Anthropic's server tool ids look.
-std::string new_server_tool_id();
-
 ir::WebSearchResult to_result(const Hit& h);
 std::string encode_snippet(std::string_view snippet);   // -> encrypted_content
 std::string decode_snippet(std::string_view encrypted);  // "" when it is not ours

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "search/web_search_blocks.hpp"
+#include "ir/ids.hpp"
 
 namespace anyclaude::search {
 namespace {
@@ -34,7 +35,7 @@ TEST(WebSearchBlocks, FunctionToolNamesTheRules) {
     EXPECT_NE(t.description.find("The user is in Sydney, AU."), std::string::npos);
     EXPECT_EQ(t.input_schema_json,
               R"({"type":"object","properties":{"query":{"type":"string","description":"The search query"}},"required":["query"]})");
-    auto id = new_server_tool_id();
+    auto id = ir::new_server_tool_id();
     EXPECT_EQ(id.rfind("srvtoolu_", 0), 0u);
     EXPECT_EQ(id.size(), 9u + 24u);
 }

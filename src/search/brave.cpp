@@ -44,12 +44,7 @@ public:
         if (q.country.size() == 2) req.path += "&country=" + url_encode(q.country);
         req.headers.push_back({"Accept", "application/json"});
         req.headers.push_back({"X-Subscription-Token", key_});
-        auto f = co_await fetch_json(endpoint_, req, timeouts_, describe());
-        if (!f.error.ok()) co_return f.error;
-        std::string why;
-        auto hits = parse_brave(f.body, &why);
-        if (!why.empty()) co_return Outcome::fail("unavailable", describe() + " answered something unexpected: " + why);
-        co_return Outcome{apply_domain_rules(std::move(hits), q), {}, {}};
+        co_return co_await fetch_hits(endpoint_, req, timeouts_, describe(), parse_brave, q);
     }
     std::string describe() const override { return "Brave Search " + endpoint_.to_string(); }
 

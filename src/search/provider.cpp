@@ -113,6 +113,14 @@ std::string url_encode(std::string_view s) {
     return out;
 }
 
+namespace {
+
+// The body of a 200, or why there is none.
+struct Fetched {
+    std::string body;
+    Outcome error;  // ok() when body is the answer
+};
+
 awaitable<Fetched> fetch_json(const http::Url& url, const http::OutgoingRequest& req, const http::ClientTimeouts& t,
                               const std::string& who) {
     Fetched f;
@@ -136,6 +144,18 @@ awaitable<Fetched> fetch_json(const http::Url& url, const http::OutgoingRequest&
     }
     if (!f.error.ok()) f.body.clear();
     co_return f;
+}
+
+}  // namespace
+
+awaitable<Outcome> fetch_hits(const http::Url& url, const http::OutgoingRequest& req, const http::ClientTimeouts& t,
+                              const std::string& who, HitParser parse, const Query& q) {
+    auto f = co_await fetch_json(url, req, t, who);
+    if (!f.error.ok()) co_return f.error;
+    std::string why;
+    auto hits = parse(f.body, &why);
+    if (!why.empty()) co_return Outcome::fail("unavailable", who + " answered something that is not its JSON: " + why);
+    co_return Outcome{apply_domain_rules(std::move(hits), q), {}, {}};
 }
 
 }  // namespace anyclaude::search

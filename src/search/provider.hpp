@@ -70,14 +70,13 @@ inline constexpr std::string_view kNotConfigured =
 std::unique_ptr<Provider> make_searxng(http::Url base, http::ClientTimeouts t);
 std::unique_ptr<Provider> make_brave(http::Url endpoint, std::string key, http::ClientTimeouts t);
 
-// One GET of a provider's JSON answer: the body of a 200, else an Outcome error naming the
-// provider and what its status means (401/403: key or format refused, 429: too_many_requests).
-struct Fetched {
-    std::string body;
-    Outcome error;  // ok() when body is the answer
-};
-awaitable<Fetched> fetch_json(const http::Url& url, const http::OutgoingRequest& req, const http::ClientTimeouts& t,
-                              const std::string& who);
+// One search round trip, the same for every provider: GET its JSON answer, parse it with the
+// provider's parser (which says why a body is not its JSON), keep the hits the query's domain
+// rules allow. Errors name the provider and what its status means (401/403: key or format
+// refused, 429: too_many_requests; else unavailable).
+using HitParser = std::vector<Hit> (*)(std::string_view body, std::string* why);
+awaitable<Outcome> fetch_hits(const http::Url& url, const http::OutgoingRequest& req, const http::ClientTimeouts& t,
+                              const std::string& who, HitParser parse, const Query& q);
 
 // Pure parts, tested on recorded bodies.
 std::vector<Hit> parse_searxng(std::string_view body, std::string* why);

@@ -1,6 +1,6 @@
 // SearXNG client: GET {base}/search?q=...&format=json -> results[{url,title,content,publishedDate}].
 // The JSON format must be enabled in the instance's settings.yml (search.formats: [html, json]);
-// otherwise SearXNG answers 403, which fetch_json turns into a message saying so.
+// otherwise SearXNG answers 403, which fetch_hits turns into a message saying so.
 #include <boost/json.hpp>
 
 #include "search/provider.hpp"
@@ -27,12 +27,7 @@ public:
         req.method = bhttp::verb::get;
         req.path = "/search?q=" + url_encode(query_with_site_hints(q)) + "&format=json&pageno=1";
         req.headers.push_back({"Accept", "application/json"});
-        auto f = co_await fetch_json(base_, req, timeouts_, describe());
-        if (!f.error.ok()) co_return f.error;
-        std::string why;
-        auto hits = parse_searxng(f.body, &why);
-        if (!why.empty()) co_return Outcome::fail("unavailable", describe() + " answered something that is not its JSON: " + why);
-        co_return Outcome{apply_domain_rules(std::move(hits), q), {}, {}};
+        co_return co_await fetch_hits(base_, req, timeouts_, describe(), parse_searxng, q);
     }
     std::string describe() const override { return "SearXNG " + base_.to_string(); }
 

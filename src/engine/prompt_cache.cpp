@@ -378,12 +378,6 @@ CacheMatch PromptCache::find(const Tokens& prompt, int exclude_seq) const {
     return best;
 }
 
-CacheMatch PromptCache::find_live(const Tokens& prompt) const {
-    auto hit = impl_->live_tree.longest(prompt);
-    if (!hit) return {};
-    return {hit->length, Tier::live, live_seq(hit->key), 0};
-}
-
 uint64_t PromptCache::put(const Tokens& tokens, std::vector<uint8_t> state, Priority prio) {
     return impl_->add(tokens, std::move(state), prio);
 }

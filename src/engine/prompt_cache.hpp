@@ -68,8 +68,6 @@ public:
     // Deepest prefix of prompt held anywhere. Among equal lengths prefers live, then ram, then
     // disk. exclude_seq: a live sequence not to return (e.g. the one being reused).
     CacheMatch find(const Tokens& prompt, int exclude_seq = -1) const;
-    // Best live match only (for choosing a sequence to reuse or copy from).
-    CacheMatch find_live(const Tokens& prompt) const;
 
     // ---- snapshots ----
     // Stores a snapshot of a sequence holding exactly `tokens`. Replaces a snapshot of the same

@@ -246,18 +246,6 @@ TEST(PromptCache, LiveSequences) {
     EXPECT_EQ(cache.find({1}).tier, Tier::none);
 }
 
-TEST(PromptCache, FindLiveIgnoresSnapshots) {
-    PromptCache cache({});
-    cache.set_live(3, {1, 2});
-    cache.put({1, 2, 3, 4}, bytes(10, 1), Priority::normal);
-    EXPECT_EQ(cache.find({1, 2, 3, 4}).tier, Tier::ram);
-    CacheMatch m = cache.find_live({1, 2, 3, 4});
-    EXPECT_EQ(m.tier, Tier::live);
-    EXPECT_EQ(m.seq, 3);
-    EXPECT_EQ(m.length, 2u);
-    EXPECT_EQ(cache.find_live({5}).tier, Tier::none);
-}
-
 TEST(PromptCache, TiesPreferLiveThenRamThenDiskThenRecentUse) {
     char tmpl[] = "/tmp/ackv-ties-XXXXXX";
     ASSERT_NE(::mkdtemp(tmpl), nullptr);

@@ -128,6 +128,7 @@ const std::vector<Setting>& settings() {
         text("cache-dir", true, &Config::cache_dir),
         number("ctx-size", true, &Config::ctx_size, 0, k_no_max, ">= 0", "a whole number"),
         number("parallel", true, &Config::parallel, 1, 64, "1-64", "a whole number"),
+        choice("kv-layout", true, &Config::kv_layout, {"unified", "per-sequence"}, "unified or per-sequence"),
         number("threads", true, &Config::threads, 0, k_no_max, ">= 0", "a whole number"),
         number("batch", false, &Config::batch, 16, 8192, "16-8192", "a whole number"),
         number("gpu-layers", true, &Config::gpu_layers, k_no_min, k_no_max, "a whole number"),

@@ -49,6 +49,7 @@ std::shared_ptr<backends::Backend> make_engine_backend(const Config& cfg, std::s
     eo.model.n_gpu_layers = static_cast<int>(cfg.gpu_layers);
     eo.n_ctx = static_cast<int>(cfg.ctx_size);
     eo.n_slots = static_cast<int>(cfg.parallel);
+    eo.kv_layout = cfg.kv_layout == "per-sequence" ? engine::KvLayout::per_sequence : engine::KvLayout::unified;
     eo.n_threads = static_cast<int>(cfg.threads);
     eo.n_batch = static_cast<int>(cfg.batch);
     eo.flash_attn = cfg.flash_attn;

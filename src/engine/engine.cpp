@@ -25,37 +25,50 @@ constexpr auto kProgressEvery = std::chrono::seconds(5);
 
 }  // namespace
 
-struct Engine::Slot {
-    int seq = 0;
-    Tokens tokens;  // exactly what the KV cache holds for this sequence
+// What one request needs while it runs on a sequence; reset when it ends (release()).
+struct Generation {
     std::shared_ptr<EngineJob> job;
     bool prefilling = false;
     std::size_t prompt_pos = 0;  // next prompt token to feed
     std::vector<std::pair<std::size_t, Priority>> checkpoints;  // ascending positions to snapshot at
-    common_sampler* sampler = nullptr;
+    std::unique_ptr<common_sampler, void (*)(common_sampler*)> sampler{nullptr, common_sampler_free};
     std::unique_ptr<OutputParser> parser;
     std::unique_ptr<TextStream> text;
     std::vector<std::string> client_stops;
     Token next = -1;  // sampled, not yet in the KV cache
     bool has_next = false;
     int64_t generated = 0;
-    uint64_t last_used = 0;
-    std::size_t prompt_len = 0;  // the last prompt admitted into it (its conversation's prefix)
-    SeqRole role = SeqRole::main;  // of the request it last served
     int logit_index = -1;   // row of this step's batch that carries its logits
     std::size_t fed = 0;    // prompt tokens fed in this step
     ir::Usage usage;
     std::chrono::steady_clock::time_point prefill_started, last_progress, prefill_done;
     double queue_wait_ms = 0;
+};
 
-    bool in_batch() const { return fed > 0 || logit_index >= 0; }  // part of this step's batch
+// A sequence: what its KV cells hold, which outlives requests, and the request running on it.
+struct Engine::Slot {
+    int seq = 0;
+    Tokens tokens;  // exactly what the KV cache holds for this sequence
+    uint64_t last_used = 0;
+    std::size_t prompt_len = 0;  // the last prompt admitted into it (its conversation's prefix)
+    SeqRole role = SeqRole::main;  // of the request it last served
+    Generation req;  // empty (no job) while idle
+
+    bool in_batch() const { return req.fed > 0 || req.logit_index >= 0; }  // part of this step's batch
 };
 
 Engine::Engine(EngineOptions opt) : opt_(std::move(opt)) {
     model_ = std::make_unique<Model>(opt_.model);
     renderer_ = std::make_unique<ChatRenderer>(model_->get(), opt_.template_override);
 
-    n_ctx_ = opt_.n_ctx > 0 ? opt_.n_ctx : std::min(model_->n_ctx_train(), 32768);
+    KvSizingInput sizing_in{.layout = opt_.kv_layout, .sequences = opt_.n_slots, .requested_cells = opt_.n_ctx,
+                            .train_ctx = model_->n_ctx_train(),
+                            .bytes_per_cell = model_->kv_bytes_per_token(opt_.kv_f32 ? 4 : 2)};
+    // Host memory bounds the KV only when it lives there (no layer offloaded to a GPU).
+    if (opt_.model.n_gpu_layers == 0) sizing_in.memory_budget = kv_memory_budget(memory_available(), model_->weight_bytes());
+    const KvSizing sizing = size_kv(sizing_in);
+    if (!sizing.note.empty()) spdlog::warn("KV cache: {}", sizing.note);
+    n_ctx_ = static_cast<int>(sizing.total_cells);
     auto cp = llama_context_default_params();
     cp.n_ctx = static_cast<uint32_t>(n_ctx_);
     // One step holds a token for each decoding sequence plus up to n_batch prompt tokens (see
@@ -63,7 +76,7 @@ Engine::Engine(EngineOptions opt) : opt_(std::move(opt)) {
     cp.n_batch = static_cast<uint32_t>(opt_.n_batch + opt_.n_slots);
     cp.n_ubatch = static_cast<uint32_t>(opt_.n_batch + opt_.n_slots);
     cp.n_seq_max = static_cast<uint32_t>(opt_.n_slots);
-    cp.kv_unified = true;  // sequences share cells: a copied prefix costs nothing
+    cp.kv_unified = opt_.kv_layout == KvLayout::unified;
     int threads = opt_.n_threads > 0 ? opt_.n_threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     cp.n_threads = threads;
     cp.n_threads_batch = threads;
@@ -76,9 +89,9 @@ Engine::Engine(EngineOptions opt) : opt_(std::move(opt)) {
         bool any = false;
         for (auto& s : self->slots_) {
             if (!s->in_batch()) continue;
-            if (!s->job) continue;
+            if (!s->req.job) continue;
             any = true;
-            if (!s->job->cancelled) return false;
+            if (!s->req.job->cancelled) return false;
         }
         return any;  // every job in the batch was cancelled: stop computing it
     };
@@ -86,6 +99,7 @@ Engine::Engine(EngineOptions opt) : opt_(std::move(opt)) {
     ctx_ = llama_init_from_model(model_->get(), cp);
     if (!ctx_) throw std::runtime_error("llama.cpp could not create a context of " + std::to_string(n_ctx_) + " tokens");
     n_ctx_ = static_cast<int>(llama_n_ctx(ctx_));
+    seq_cells_ = static_cast<int>(llama_n_ctx_seq(ctx_));
 
     if (opt_.cache.model_fingerprint.empty()) opt_.cache.model_fingerprint = model_->fingerprint();
     // One folder per model, so two models sharing a cache folder never remove each other's files.
@@ -104,15 +118,16 @@ Engine::Engine(EngineOptions opt) : opt_(std::move(opt)) {
         slots_.push_back(std::move(s));
         seq_info_.push_back(SequenceInfo{.seq = i});
     }
-    spdlog::info("engine ready: {} KV cells shared by {} sequences, batch {}, {} threads, flash attention {}", n_ctx_,
-                 opt_.n_slots, opt_.n_batch, threads, opt_.flash_attn ? "on" : "off");
+    spdlog::info("engine ready: {} KV cells ({} MiB) {} {} sequences, window {} tokens, batch {}, {} threads, "
+                 "flash attention {}", n_ctx_, (static_cast<int64_t>(n_ctx_) * sizing_in.bytes_per_cell) >> 20,
+                 unified() ? "shared by" : "split evenly among", opt_.n_slots, seq_cells_, opt_.n_batch, threads,
+                 opt_.flash_attn ? "on" : "off");
     thread_ = std::thread([this] { run(); });
 }
 
 Engine::~Engine() {
     shutdown();
-    for (auto& s : slots_)
-        if (s->sampler) common_sampler_free(s->sampler);
+    slots_.clear();  // their samplers before the context
     if (ctx_) llama_free(ctx_);
 }
 
@@ -171,9 +186,9 @@ void Engine::publish(const Slot& s, const JobFacts* done) {
     std::lock_guard lock(mu_);
     auto& q = seq_info_[static_cast<std::size_t>(s.seq)];
     q.tokens = s.tokens.size();
-    q.busy = s.job != nullptr;
+    q.busy = s.req.job != nullptr;
     q.role = s.role;
-    if (s.job) q.message_id = s.job->message_id;
+    if (s.req.job) q.message_id = s.req.job->message_id;
     q.last_used_epoch_ms = now_ms;
     if (!done) return;
     recent_jobs_.push_back(*done);
@@ -204,7 +219,7 @@ void Engine::run() {
         bool active = false;
         {
             std::unique_lock lock(mu_);
-            for (auto& s : slots_) active = active || s->job != nullptr;
+            for (auto& s : slots_) active = active || s->req.job != nullptr;
             if (stopping_) break;
             if (!active && queue_.empty()) {
                 auto work = [&] { return stopping_ || !queue_.empty(); };
@@ -230,7 +245,7 @@ void Engine::run() {
             }
         }
         for (auto& s : slots_) {
-            if (s->job && s->job->cancelled) {
+            if (s->req.job && s->req.job->cancelled) {
                 {
                     std::lock_guard lock(mu_);
                     ++stats_.cancelled;
@@ -245,7 +260,7 @@ void Engine::run() {
 
     // Shutdown: end running jobs, keep what the sequences hold, write valuable snapshots to disk.
     for (auto& s : slots_) {
-        if (s->job) fail(*s, "The server is shutting down.");
+        if (s->req.job) fail(*s, "The server is shutting down.");
     }
     {
         std::lock_guard lock(mu_);
@@ -327,6 +342,13 @@ std::optional<PromptCache::Loaded> Engine::load_for_restore(uint64_t snapshot_id
 void Engine::copy_live_prefix(int from_seq, Slot& to, std::size_t length) {
     auto* mem = llama_get_memory(ctx_);
     const auto n = static_cast<llama_pos>(length);
+    if (!unified()) {
+        // Between buffers llama.cpp copies only whole sequences (a partial range asserts), and it
+        // copies the data at the start of the next llama_decode; the tail is dropped here.
+        llama_memory_seq_cp(mem, from_seq, to.seq, -1, -1);
+        llama_memory_seq_rm(mem, to.seq, n, -1);
+        return;
+    }
     if (opt_.fault == CacheFault::skip_cell_copy && n >= 3) {  // the fault: the middle cell stays behind
         llama_memory_seq_cp(mem, from_seq, to.seq, 0, n / 2);
         llama_memory_seq_cp(mem, from_seq, to.seq, n / 2 + 1, n);
@@ -342,10 +364,11 @@ bool Engine::restore(Slot& s, uint64_t snapshot_id, std::size_t keep) {
     llama_memory_seq_rm(mem, s.seq, -1, -1);
     s.tokens.clear();
     cache_->drop_live(s.seq);
-    // Not enough free cells: move idle sequences to the RAM tier until it fits.
+    // Not enough free cells: move idle sequences to the RAM tier until it fits (in one buffer;
+    // a sequence's own buffer is empty here, and others' cells would not help).
     while (llama_state_seq_set_data(ctx_, loaded->state.data(), loaded->state.size(), s.seq) == 0) {
         llama_memory_seq_rm(mem, s.seq, -1, -1);
-        Slot* victim = victim_for_room(&s);
+        Slot* victim = unified() ? victim_for_room(&s) : nullptr;
         if (!victim) {
             spdlog::warn("could not restore a snapshot of {} tokens into sequence {}", loaded->tokens.size(), s.seq);
             return false;
@@ -371,8 +394,8 @@ std::vector<SequenceView> Engine::sequence_views(const Tokens& prompt) const {
         v.tokens = s.tokens.size();
         v.common = common_prefix(s.tokens, prompt);
         v.prompt_len = s.prompt_len;
-        v.busy = s.job != nullptr;
-        v.shared = s.job ? common_prefix(s.job->prompt.tokens, prompt) : 0;
+        v.busy = s.req.job != nullptr;
+        v.shared = s.req.job ? common_prefix(s.req.job->prompt.tokens, prompt) : 0;
         v.role = s.role;
         v.last_used = s.last_used;
         views.push_back(v);
@@ -432,9 +455,9 @@ bool Engine::admit(const std::shared_ptr<EngineJob>& job) {
         return true;
     };
     if (prompt.empty()) return reject(ir::ApiError::invalid_request("The prompt rendered to no tokens."));
-    if (static_cast<int64_t>(prompt.size()) >= n_ctx_)
+    if (static_cast<int64_t>(prompt.size()) >= seq_cells_)
         return reject(ir::ApiError::invalid_request("prompt is too long: " + std::to_string(prompt.size()) +
-                                                    " tokens > " + std::to_string(n_ctx_ - 1) + " maximum"));
+                                                    " tokens > " + std::to_string(seq_cells_ - 1) + " maximum"));
 
     AdmissionRequest ask;
     ask.prompt_len = prompt.size();
@@ -451,30 +474,29 @@ bool Engine::admit(const std::shared_ptr<EngineJob>& job) {
         restored = prompt.size() - 1;
     }
     const std::size_t n = prompt.size();
-    s.usage = admission_usage(n, restored, job->prompt.breakpoints);
+    s.req.usage = admission_usage(n, restored, job->prompt.breakpoints);
 
     // Checkpoint the tools+system prefix the first time it is computed (evicted last, kept on disk).
-    s.checkpoints.clear();
+    s.req.checkpoints.clear();
     std::size_t stable = job->prompt.stable_prefix;
-    if (stable > restored && stable < n && stable >= kMinSnapshot) s.checkpoints.push_back({stable, Priority::stable_prefix});
+    if (stable > restored && stable < n && stable >= kMinSnapshot) s.req.checkpoints.push_back({stable, Priority::stable_prefix});
 
-    if (s.sampler) common_sampler_free(s.sampler);
-    s.sampler = make_sampler(*model_, *job);
-    s.client_stops = job->gen.stop_sequences;
+    s.req.sampler.reset(make_sampler(*model_, *job));
+    s.req.client_stops = job->gen.stop_sequences;
     std::vector<std::string> stops = job->gen.stop_sequences;
     for (const auto& a : job->prompt.additional_stops) stops.push_back(a);
-    s.text = std::make_unique<TextStream>(std::move(stops));
-    s.parser = std::make_unique<OutputParser>(job->prompt, job->tools);
-    s.job = job;
+    s.req.text = std::make_unique<TextStream>(std::move(stops));
+    s.req.parser = std::make_unique<OutputParser>(job->prompt, job->tools);
+    s.req.job = job;
     s.role = job->role;
     s.prompt_len = n;
-    s.prefilling = true;
-    s.prompt_pos = restored;
-    s.has_next = false;
-    s.generated = 0;
+    s.req.prefilling = true;
+    s.req.prompt_pos = restored;
+    s.req.has_next = false;
+    s.req.generated = 0;
     s.last_used = ++clock_;
-    s.prefill_started = s.last_progress = std::chrono::steady_clock::now();
-    s.queue_wait_ms = std::chrono::duration<double, std::milli>(s.prefill_started - job->submitted).count();
+    s.req.prefill_started = s.req.last_progress = std::chrono::steady_clock::now();
+    s.req.queue_wait_ms = std::chrono::duration<double, std::milli>(s.req.prefill_started - job->submitted).count();
     job->reused_tokens = restored;
     job->reused_from = from;
     {
@@ -491,7 +513,7 @@ bool Engine::admit(const std::shared_ptr<EngineJob>& job) {
                  to_string(plan.action), to_string(from), n - restored);
 
     std::vector<ir::Event> ev;
-    ev.push_back(ir::MessageStart{job->message_id, job->model_name, s.usage});
+    ev.push_back(ir::MessageStart{job->message_id, job->model_name, s.req.usage});
     job->on_events(std::move(ev));
     return true;
 }
@@ -508,31 +530,31 @@ void Engine::step() {
         ++n;
     };
     for (auto& s : slots_) {
-        s->logit_index = -1;
-        s->fed = 0;
+        s->req.logit_index = -1;
+        s->req.fed = 0;
     }
     // Decoding sequences first (one token each), then prefill chunks in the remaining room.
     for (auto& s : slots_) {
-        if (!s->job || !s->has_next) continue;
-        s->logit_index = n;
-        add(s->next, s->tokens.size(), s->seq, true);
+        if (!s->req.job || !s->req.has_next) continue;
+        s->req.logit_index = n;
+        add(s->req.next, s->tokens.size(), s->seq, true);
     }
     for (auto& s : slots_) {
-        if (!s->job || !s->prefilling) continue;
-        const Tokens& prompt = s->job->prompt.tokens;
+        if (!s->req.job || !s->req.prefilling) continue;
+        const Tokens& prompt = s->req.job->prompt.tokens;
         std::size_t room = static_cast<std::size_t>(opt_.n_batch + opt_.n_slots - n);  // <= cp.n_batch in all
         std::size_t end = prompt.size();
-        if (!s->checkpoints.empty()) end = std::min(end, s->checkpoints.front().first);
-        std::size_t k = std::min(room, end - s->prompt_pos);
+        if (!s->req.checkpoints.empty()) end = std::min(end, s->req.checkpoints.front().first);
+        std::size_t k = std::min(room, end - s->req.prompt_pos);
         k = std::min(k, static_cast<std::size_t>(opt_.n_batch));
         if (k == 0) continue;
         for (std::size_t i = 0; i < k; ++i) {
-            std::size_t pos = s->prompt_pos + i;
+            std::size_t pos = s->req.prompt_pos + i;
             bool last = pos + 1 == prompt.size();
-            if (last) s->logit_index = n;
+            if (last) s->req.logit_index = n;
             add(prompt[pos], pos, s->seq, last);
         }
-        s->fed = k;
+        s->req.fed = k;
     }
     if (n == 0) {
         llama_batch_free(batch);
@@ -543,13 +565,14 @@ void Engine::step() {
     llama_batch_free(batch);
     if (rc == 1) {
         // No room in the KV cache: move an idle sequence to the RAM tier and try again next step.
-        if (Slot* victim = victim_for_room(nullptr)) {
+        if (Slot* victim = unified() ? victim_for_room(nullptr) : nullptr) {
             move_to_ram(*victim, "KV cache full");
             return;
         }
         for (auto& s : slots_)
-            if (s->job && s->in_batch())
-                fail(*s, "The KV cache is full (" + std::to_string(n_ctx_) + " cells shared by all requests).");
+            if (s->req.job && s->in_batch())
+                fail(*s, "The KV cache is full (" + std::to_string(unified() ? n_ctx_ : seq_cells_) +
+                             (unified() ? " cells shared by all requests)." : " cells per sequence)."));
         return;
     }
     if (rc == 2) {  // aborted: every job in the batch was cancelled; drop what it half computed
@@ -559,49 +582,49 @@ void Engine::step() {
     }
     if (rc != 0) {
         for (auto& s : slots_)
-            if (s->job && s->in_batch()) fail(*s, "llama_decode failed (" + std::to_string(rc) + ")");
+            if (s->req.job && s->in_batch()) fail(*s, "llama_decode failed (" + std::to_string(rc) + ")");
         return;
     }
 
     for (auto& sp : slots_) {
         Slot& s = *sp;
-        if (!s.job) continue;
-        if (s.has_next && s.logit_index >= 0 && !s.prefilling) {
-            s.tokens.push_back(s.next);
-            s.has_next = false;
-            Token t = common_sampler_sample(s.sampler, ctx_, s.logit_index);
+        if (!s.req.job) continue;
+        if (s.req.has_next && s.req.logit_index >= 0 && !s.req.prefilling) {
+            s.tokens.push_back(s.req.next);
+            s.req.has_next = false;
+            Token t = common_sampler_sample(s.req.sampler.get(), ctx_, s.req.logit_index);
             on_token(s, t);
             continue;
         }
-        if (s.prefilling && s.fed > 0) {
-            const Tokens& prompt = s.job->prompt.tokens;
-            s.tokens.insert(s.tokens.end(), prompt.begin() + static_cast<std::ptrdiff_t>(s.prompt_pos),
-                            prompt.begin() + static_cast<std::ptrdiff_t>(s.prompt_pos + s.fed));
-            s.prompt_pos += s.fed;
+        if (s.req.prefilling && s.req.fed > 0) {
+            const Tokens& prompt = s.req.job->prompt.tokens;
+            s.tokens.insert(s.tokens.end(), prompt.begin() + static_cast<std::ptrdiff_t>(s.req.prompt_pos),
+                            prompt.begin() + static_cast<std::ptrdiff_t>(s.req.prompt_pos + s.req.fed));
+            s.req.prompt_pos += s.req.fed;
             {
                 std::lock_guard lock(mu_);
-                stats_.computed_tokens += s.fed;
+                stats_.computed_tokens += s.req.fed;
             }
-            if (!s.checkpoints.empty() && s.prompt_pos == s.checkpoints.front().first) {
-                snapshot(s, s.checkpoints.front().second);
-                s.checkpoints.erase(s.checkpoints.begin());
+            if (!s.req.checkpoints.empty() && s.req.prompt_pos == s.req.checkpoints.front().first) {
+                snapshot(s, s.req.checkpoints.front().second);
+                s.req.checkpoints.erase(s.req.checkpoints.begin());
             }
             auto now = std::chrono::steady_clock::now();
-            if (now - s.last_progress >= kProgressEvery) {
-                s.last_progress = now;
-                double secs = std::chrono::duration<double>(now - s.prefill_started).count();
-                spdlog::info("prefill on sequence {}: {}/{} tokens ({:.0f} tokens/s)", s.seq, s.prompt_pos,
-                             prompt.size(), (s.prompt_pos - s.job->reused_tokens) / std::max(secs, 1e-9));
+            if (now - s.req.last_progress >= kProgressEvery) {
+                s.req.last_progress = now;
+                double secs = std::chrono::duration<double>(now - s.req.prefill_started).count();
+                spdlog::info("prefill on sequence {}: {}/{} tokens ({:.0f} tokens/s)", s.seq, s.req.prompt_pos,
+                             prompt.size(), (s.req.prompt_pos - s.req.job->reused_tokens) / std::max(secs, 1e-9));
             }
-            if (s.prompt_pos == prompt.size()) {
-                s.prefilling = false;
-                s.prefill_done = now;
+            if (s.req.prompt_pos == prompt.size()) {
+                s.req.prefilling = false;
+                s.req.prefill_done = now;
                 cache_->set_live(s.seq, s.tokens);
-                if (s.job->record_first_logits) {
-                    const float* logits = llama_get_logits_ith(ctx_, s.logit_index);
-                    s.job->first_logits.assign(logits, logits + llama_vocab_n_tokens(model_->vocab()));
+                if (s.req.job->record_first_logits) {
+                    const float* logits = llama_get_logits_ith(ctx_, s.req.logit_index);
+                    s.req.job->first_logits.assign(logits, logits + llama_vocab_n_tokens(model_->vocab()));
                 }
-                Token t = common_sampler_sample(s.sampler, ctx_, s.logit_index);
+                Token t = common_sampler_sample(s.req.sampler.get(), ctx_, s.req.logit_index);
                 on_token(s, t);
             }
         }
@@ -609,55 +632,55 @@ void Engine::step() {
 }
 
 void Engine::on_token(Slot& s, Token t) {
-    s.job->output_tokens.push_back(t);
-    ++s.generated;
+    s.req.job->output_tokens.push_back(t);
+    ++s.req.generated;
     {
         std::lock_guard lock(mu_);
         ++stats_.generated_tokens;
     }
-    common_sampler_accept(s.sampler, t, true);
+    common_sampler_accept(s.req.sampler.get(), t, true);
     if (model_->is_end_of_generation(t)) {
         finish(s, ir::StopReason::end_turn);
         return;
     }
     std::vector<ir::Event> ev;
-    std::string text = s.text->push(model_->piece(t));
-    if (!text.empty()) s.parser->feed(text, ev);
-    if (!ev.empty()) s.job->on_events(std::move(ev));
-    if (s.text->stopped()) {
-        const std::string& stop = s.text->stop_sequence();
-        bool client = std::find(s.client_stops.begin(), s.client_stops.end(), stop) != s.client_stops.end();
+    std::string text = s.req.text->push(model_->piece(t));
+    if (!text.empty()) s.req.parser->feed(text, ev);
+    if (!ev.empty()) s.req.job->on_events(std::move(ev));
+    if (s.req.text->stopped()) {
+        const std::string& stop = s.req.text->stop_sequence();
+        bool client = std::find(s.req.client_stops.begin(), s.req.client_stops.end(), stop) != s.req.client_stops.end();
         finish(s, client ? ir::StopReason::stop_sequence : ir::StopReason::end_turn, client ? stop : std::string());
         return;
     }
-    if (s.generated >= s.job->gen.max_tokens || static_cast<int64_t>(s.tokens.size()) + 1 >= n_ctx_) {
+    if (s.req.generated >= s.req.job->gen.max_tokens || static_cast<int64_t>(s.tokens.size()) + 1 >= seq_cells_) {
         finish(s, ir::StopReason::max_tokens);
         return;
     }
-    s.next = t;
-    s.has_next = true;
+    s.req.next = t;
+    s.req.has_next = true;
 }
 
 void Engine::finish(Slot& s, ir::StopReason reason, const std::string& stop_sequence) {
     std::vector<ir::Event> ev;
-    std::string rest = s.text->flush();
-    if (!rest.empty()) s.parser->feed(rest, ev);
-    s.parser->finish(ev);
-    if (s.parser->produced_tool_calls() && reason == ir::StopReason::end_turn) reason = ir::StopReason::tool_use;
+    std::string rest = s.req.text->flush();
+    if (!rest.empty()) s.req.parser->feed(rest, ev);
+    s.req.parser->finish(ev);
+    if (s.req.parser->produced_tool_calls() && reason == ir::StopReason::end_turn) reason = ir::StopReason::tool_use;
     ir::MessageDelta md;
     md.stop_reason = reason;
     md.stop_sequence = stop_sequence;
-    md.usage = s.usage;
-    md.usage.output_tokens = s.generated;
+    md.usage = s.req.usage;
+    md.usage.output_tokens = s.req.generated;
     ev.push_back(md);
     ev.push_back(ir::MessageStop{});
-    auto job = s.job;
-    JobFacts facts{job->message_id, s.seq, job->reused_from, s.prompt_len, job->reused_tokens, s.queue_wait_ms};
-    const double prefill_s = std::chrono::duration<double>(s.prefill_done - s.prefill_started).count();
+    auto job = s.req.job;
+    JobFacts facts{job->message_id, s.seq, job->reused_from, s.prompt_len, job->reused_tokens, s.req.queue_wait_ms};
+    const double prefill_s = std::chrono::duration<double>(s.req.prefill_done - s.req.prefill_started).count();
     if (s.prompt_len > job->reused_tokens && prefill_s > 0)
         facts.prefill_tps = static_cast<double>(s.prompt_len - job->reused_tokens) / prefill_s;
-    const double decode_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - s.prefill_done).count();
-    if (s.generated > 1 && decode_s > 0) facts.decode_tps = static_cast<double>(s.generated - 1) / decode_s;
+    const double decode_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - s.req.prefill_done).count();
+    if (s.req.generated > 1 && decode_s > 0) facts.decode_tps = static_cast<double>(s.req.generated - 1) / decode_s;
     release(s);
     publish(s, &facts);
     job->on_events(std::move(ev));
@@ -665,22 +688,15 @@ void Engine::finish(Slot& s, ir::StopReason reason, const std::string& stop_sequ
 
 void Engine::fail(Slot& s, const std::string& message) {
     std::vector<ir::Event> ev;
-    if (s.parser) s.parser->finish(ev);
+    if (s.req.parser) s.req.parser->finish(ev);
     ev.push_back(ir::StreamError{ir::ApiError::api(message)});
-    auto job = s.job;
+    auto job = s.req.job;
     release(s);
     job->on_events(std::move(ev));
 }
 
 void Engine::release(Slot& s) {
-    if (s.sampler) common_sampler_free(s.sampler);
-    s.sampler = nullptr;
-    s.parser.reset();
-    s.text.reset();
-    s.job.reset();
-    s.prefilling = false;
-    s.has_next = false;
-    s.checkpoints.clear();
+    s.req = Generation{};
     s.last_used = ++clock_;
     if (s.tokens.empty())
         cache_->drop_live(s.seq);

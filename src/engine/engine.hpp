@@ -21,6 +21,7 @@
 
 #include "engine/admission.hpp"
 #include "engine/chat_render.hpp"
+#include "engine/kv_sizing.hpp"
 #include "engine/model.hpp"
 #include "engine/prompt_cache.hpp"
 #include "engine/tokens.hpp"
@@ -42,11 +43,12 @@ enum class CacheFault {
 
 struct EngineOptions {
     ModelOptions model;
-    int n_ctx = 0;      // KV cells shared by all sequences (0: min(training context, 32768))
+    int n_ctx = 0;      // KV cells in all (0: automatic, kv_sizing.hpp)
     int n_slots = 4;    // sequences (conversations + side requests kept live at once)
     int n_batch = 512;  // tokens per decode step
     int n_threads = 0;  // 0: all cores
     bool flash_attn = false;
+    KvLayout kv_layout = KvLayout::unified;
     // Keys and values in f32 instead of llama.cpp's default f16. The fidelity test compares a
     // cached run with a fresh one: with f16, a 1e-7 difference in a query (other batch shapes
     // take other matmul kernels) can round to another f16 value, and the varied model amplified
@@ -144,7 +146,7 @@ public:
 
     const Model& model() const { return *model_; }
     const ChatRenderer& renderer() const { return *renderer_; }
-    int max_prompt_tokens() const { return n_ctx_; }  // a prompt must leave room for one token
+    int max_prompt_tokens() const { return seq_cells_; }  // a prompt must leave room for one token
     EngineStats stats() const;
     std::vector<SequenceInfo> sequences() const;
     // The facts of a recent request (the last 256) by its message id; nullopt when unknown.
@@ -162,6 +164,7 @@ private:
     void snapshot(Slot& s, Priority prio);
     bool restore(Slot& s, uint64_t snapshot_id, std::size_t keep);
     void truncate(Slot& s, std::size_t n);
+    bool unified() const { return opt_.kv_layout == KvLayout::unified; }
     std::vector<SequenceView> sequence_views(const Tokens& prompt) const;
     Slot* victim_for_room(const Slot* except);  // an idle sequence holding tokens (admission.hpp's order)
     void move_to_ram(Slot& s, const char* why);  // snapshot it into the RAM tier, then empty it
@@ -174,7 +177,8 @@ private:
     std::unique_ptr<Model> model_;
     std::unique_ptr<ChatRenderer> renderer_;
     llama_context* ctx_ = nullptr;
-    int n_ctx_ = 0;
+    int n_ctx_ = 0;      // KV cells in all
+    int seq_cells_ = 0;  // the most one sequence can hold (n_ctx_, or its share when per_sequence)
     std::unique_ptr<PromptCache> cache_;
     std::vector<std::unique_ptr<Slot>> slots_;
     uint64_t clock_ = 0;  // for LRU among slots

@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <mutex>
 #include <stdexcept>
@@ -103,6 +104,25 @@ std::string Model::description() const {
 }
 
 int Model::n_ctx_train() const { return llama_model_n_ctx_train(model_); }
+
+int64_t Model::kv_bytes_per_token(int element_bytes) const {
+    // The GGUF's own key/value head sizes where it states them (qwen3: 128, not n_embd / n_head).
+    auto meta_int = [&](const std::string& key) -> int64_t {
+        char buf[64];
+        if (llama_model_meta_val_str(model_, key.c_str(), buf, sizeof buf) < 0) return 0;
+        return std::strtoll(buf, nullptr, 10);
+    };
+    char arch[64];
+    std::string prefix = llama_model_meta_val_str(model_, "general.architecture", arch, sizeof arch) > 0 ? arch : "";
+    const int64_t head = llama_model_n_head(model_) > 0 ? llama_model_n_embd(model_) / llama_model_n_head(model_) : 0;
+    int64_t k = meta_int(prefix + ".attention.key_length");
+    int64_t v = meta_int(prefix + ".attention.value_length");
+    if (k <= 0) k = head;
+    if (v <= 0) v = head;
+    return static_cast<int64_t>(llama_model_n_layer(model_)) * llama_model_n_head_kv(model_) * (k + v) * element_bytes;
+}
+
+int64_t Model::weight_bytes() const { return static_cast<int64_t>(llama_model_size(model_)); }
 
 Tokens Model::tokenize(const std::string& text, bool parse_special) const {
     const auto* v = vocab();

@@ -32,6 +32,9 @@ public:
     const std::string& fingerprint() const { return fingerprint_; }  // hex, stable across restarts
     std::string description() const;  // e.g. "qwen2 ?B F16, 16 MB"
     int n_ctx_train() const;
+    // Keys + values of one token over all layers, at element_bytes per value (2: f16).
+    int64_t kv_bytes_per_token(int element_bytes) const;
+    int64_t weight_bytes() const;
 
     Tokens tokenize(const std::string& text, bool parse_special) const;
     std::string piece(Token t) const;  // raw bytes of one token (may be a partial UTF-8 sequence)

@@ -238,8 +238,9 @@ Scenario make_scenario(int seed) {
     return sc;
 }
 
-engine::EngineOptions cached_options(const std::string& dir, engine::CacheFault fault) {
+engine::EngineOptions cached_options(const std::string& dir, engine::CacheFault fault, engine::KvLayout layout) {
     auto o = varied_engine_options(dir, 2);  // two sequences: conversations compete for them
+    o.kv_layout = layout;
     o.cache.ram_budget_bytes = 256ull << 10;  // ~2 snapshots (~100 KB each in f32): evictions reach the disk tier
     o.n_batch = 64;                         // prefill in several chunks
     o.fault = fault;
@@ -321,13 +322,14 @@ std::vector<JobResult> run_cached(std::unique_ptr<engine::Engine>& engine, const
     return got;
 }
 
-Comparison compare_scenarios(int first_seed, int scenarios, engine::CacheFault fault) {
+Comparison compare_scenarios(int first_seed, int scenarios, engine::CacheFault fault,
+                              engine::KvLayout layout = engine::KvLayout::unified) {
     auto ref_opt = varied_engine_options(fresh_dir("kv-ref"), 1);
     ref_opt.prompt_cache = false;
     ref_opt.cache.disk_dir.clear();
     engine::Engine reference(ref_opt);
     std::string dir = fresh_dir("kv-fidelity");
-    auto restart = [&] { return std::make_unique<engine::Engine>(cached_options(dir, fault)); };
+    auto restart = [&] { return std::make_unique<engine::Engine>(cached_options(dir, fault, layout)); };
     auto engine = restart();
     Comparison c;
     for (int seed = first_seed; seed < first_seed + scenarios; ++seed) {
@@ -341,9 +343,9 @@ Comparison compare_scenarios(int first_seed, int scenarios, engine::CacheFault f
     }
     std::string kinds;
     for (auto& [k, n] : c.reused_by_kind) kinds += " " + k + "=" + std::to_string(n);
-    std::printf("fidelity (fault %d): %d requests in %d scenarios, %d reused (%s), %d mismatches (%d in tokens), "
+    std::printf("fidelity (fault %d, layout %d): %d requests in %d scenarios, %d reused (%s), %d mismatches (%d in tokens), "
                 "max logit diff of the matches %g, %zu distinct scenario outputs, %zu distinct first tokens\n",
-                static_cast<int>(fault), c.compared, scenarios, c.reused, kinds.c_str(), c.mismatches, c.token_mismatches,
+                static_cast<int>(fault), static_cast<int>(layout), c.compared, scenarios, c.reused, kinds.c_str(), c.mismatches, c.token_mismatches,
                 c.max_logit_diff, c.distinct_scenario_outputs.size(), c.first_tokens.size());
     return c;
 }
@@ -365,6 +367,9 @@ constexpr bool kSanitized = false;
 // covered (the kind is seed % 8).
 constexpr int kScenarios = kSanitized ? 64 : 208;
 constexpr int kFaultScenarios = kSanitized ? 16 : 40;
+// The per-sequence layout shares all code but the prefix copy and room handling: every kind
+// (seed % 8) eight times over, 4 under ASan.
+constexpr int kPerSequenceScenarios = kSanitized ? 32 : 64;
 
 }  // namespace
 
@@ -387,6 +392,17 @@ TEST(Fidelity, CachedGreedyOutputEqualsUncachedOver200Scenarios) {
     EXPECT_GT(c.reused_by_kind["restart/disk"], 0);
     EXPECT_GT(c.reused_by_kind["fan-out/live"], 0);   // subagents copied a prefix, concurrently
     EXPECT_GT(c.reused_by_kind["sessions/disk"], 0);  // sessions resumed from disk after the restart
+}
+
+// One KV buffer per sequence: a shared prefix is copied as the source's whole buffer, trimmed.
+TEST(Fidelity, PerSequenceLayoutCachedOutputEqualsUncached) {
+    Comparison c = compare_scenarios(0, kPerSequenceScenarios, engine::CacheFault::none, engine::KvLayout::per_sequence);
+    EXPECT_EQ(c.mismatches, 0) << c.first_mismatch;
+    EXPECT_GT(c.reused, c.compared / 3);
+    EXPECT_GT(c.reused_by_kind["follow-ups/live"], 0);
+    EXPECT_GT(c.reused_by_kind["fan-out/live"], 0);   // copied between buffers, concurrently
+    EXPECT_GT(c.reused_by_kind["restart/disk"], 0);
+    EXPECT_GT(c.reused_by_kind["evict/ram"], 0);
 }
 
 // A check that cannot fail proves nothing: each fault must show up as mismatches.

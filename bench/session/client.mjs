@@ -24,7 +24,7 @@ function usageOf(u, into) {
 
 // Returns {status, ttftMs, totalMs, usage {input_tokens, cache_read_input_tokens, ...},
 // outputTokens, stopReason, complete (message_stop seen), error (text or null)}.
-export function sendMessage(baseUrl, body, { sessionId, timeoutMs = 600000 } = {}) {
+export function sendMessage(baseUrl, body, { sessionId, headers = {}, timeoutMs = 600000 } = {}) {
   const url = new URL('/v1/messages?beta=true', baseUrl);
   const payload = Buffer.from(JSON.stringify(body));
   return new Promise((resolve) => {
@@ -54,7 +54,7 @@ export function sendMessage(baseUrl, body, { sessionId, timeoutMs = 600000 } = {
     };
     const req = http.request(url, {
       method: 'POST', agent,
-      headers: { ...HEADERS, 'content-length': payload.length, ...(sessionId ? { 'x-claude-code-session-id': sessionId } : {}) },
+      headers: { ...HEADERS, 'content-length': payload.length, ...(sessionId ? { 'x-claude-code-session-id': sessionId } : {}), ...headers },
     }, (res) => {
       out.status = res.statusCode;
       res.setEncoding('utf8');

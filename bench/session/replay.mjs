@@ -6,8 +6,10 @@
 // target. Writes report.md, requests.csv and summary.json to bench/results/replay-<UTC time>/.
 //
 //   node bench/session/replay.mjs [--url URL | --targets embedded,openai,llama:default,llama:best]
-//        [--max-tokens 32] [--shape bench | --model PATH] [--threads N] [DIR ...]
-// Without DIR: every folder under bench/session/recordings/. See bench/session/README.md.
+//        [--max-tokens 32] [--shape bench | --model PATH] [--threads N] [--repeat N] [DIR ...]
+// Without DIR: every folder under bench/session/recordings/. --repeat N runs every recording on
+// every target N times, in rounds whose target order rotates (this VM's speed drifts by tens of
+// percent over minutes), and reports the median and range per target. See bench/session/README.md.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,7 +18,7 @@ import { REPO } from '../../tests/e2e/lib/paths.mjs';
 import { runProcess } from '../../tests/e2e/lib/procs.mjs';
 import { loadRecording, capMaxTokens, replayHeaders } from './recording.mjs';
 import { sendRecorded } from './replay_client.mjs';
-import { makeTarget, LLAMA_CONFIGS } from './targets.mjs';
+import { makeTarget, LLAMA_CONFIGS, EMBEDDED_CONFIGS } from './targets.mjs';
 
 // Sends every request of rec to baseUrl: each one once the requests it depended on (recording.mjs)
 // have finished, in arrival order. Returns {wallMs, maxInFlight, rows (by seq)}.
@@ -106,6 +108,27 @@ async function ensureLlamaServer(o) {
   return r.stdout.trim().split('\n').at(-1);
 }
 
+// Per (recording, target): median and range over the rounds of wall time and cached fraction.
+function medians(results) {
+  const groups = new Map();
+  for (const x of results) {
+    const k = `${x.recording}\t${x.target}`;
+    if (!groups.has(k)) groups.set(k, []);
+    groups.get(k).push(x.summary);
+  }
+  const mr = (xs, f) => `${f(median(xs))} (${f(Math.min(...xs))}-${f(Math.max(...xs))})`;
+  return [...groups].map(([k, ss]) => {
+    const [recording, target] = k.split('\t');
+    return {
+      recording, target, rounds: ss.length, wallS: median(ss.map((s) => s.wallMs / 1000)),
+      wall: mr(ss.map((s) => s.wallMs / 1000), (x) => x.toFixed(1)),
+      cached: mr(ss.map((s) => 100 * (s.cachedFraction ?? 0)), (x) => `${x.toFixed(1)}%`),
+      ttft: `${f1(median(ss.map((s) => s.ttftMedianMs.main)))} / ${f1(median(ss.map((s) => s.ttftMedianMs.subagent)))}`,
+      errors: ss.reduce((a, s) => a + s.errors, 0),
+    };
+  });
+}
+
 const f1 = (x) => (x === null || x === undefined ? '-' : x.toFixed(0));
 
 function markdown(info, recs, results) {
@@ -116,6 +139,10 @@ function markdown(info, recs, results) {
   for (const x of results) {
     const s = x.summary;
     out.push(`| ${x.recording} | ${x.target} | ${(s.wallMs / 1000).toFixed(1)} | ${(s.sumTotalMs / 1000).toFixed(1)} | ${s.maxInFlight} | ${s.promptTokens} | ${s.cachedFraction === null ? '-' : `${(100 * s.cachedFraction).toFixed(1)}%`} | ${f1(s.ttftMedianMs.main)} / ${f1(s.ttftMedianMs.subagent)} | ${s.errors} |`);
+  }
+  out.push('', '## Median of the rounds (range)', '', '| recording | target | rounds | wall s | cached | TTFT median main / subagent ms | errors |', '|---|---|---|---|---|---|---|');
+  for (const m of medians(results)) {
+    out.push(`| ${m.recording} | ${m.target} | ${m.rounds} | ${m.wall} | ${m.cached} | ${m.ttft} | ${m.errors} |`);
   }
   out.push('', '## Per request', '', '| recording | target | seq | kind | overlapped | TTFT ms | total ms | input | cache read | cache created | out | error |', '|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const x of results) for (const r of x.rows) out.push(`| ${x.recording} | ${x.target} | ${r.seq} | ${r.kind} | ${r.overlapped} | ${f1(r.ttftMs)} | ${f1(r.totalMs)} | ${r.usage.input_tokens ?? '-'} | ${r.usage.cache_read_input_tokens ?? '-'} | ${r.usage.cache_creation_input_tokens ?? '-'} | ${r.usage.output_tokens ?? '-'} | ${r.error ? r.error.slice(0, 80).replace(/\|/g, '/') : ''} |`);
@@ -131,6 +158,8 @@ async function main() {
       bin: { type: 'string', default: process.env.ANYCLAUDE_BIN ?? 'build/anyclaude' }, 'llama-server': { type: 'string' },
       threads: { type: 'string', default: String(os.availableParallelism?.() ?? os.cpus().length) },
       'ctx-size': { type: 'string', default: '65536' }, 'results-dir': { type: 'string', default: 'bench/results' },
+      repeat: { type: 'string', default: '1' }, 'llama-config': { type: 'string', multiple: true, default: [] },
+      'embedded-config': { type: 'string', multiple: true, default: [] },
     },
   });
   const dirs = positionals.length ? positionals : fs.readdirSync(path.join(REPO, 'bench/session/recordings'), { withFileTypes: true })
@@ -160,23 +189,34 @@ async function main() {
     const bin = path.resolve(REPO, o.bin);
     const model = await ensureModel(o, bin);
     info.model = model;
+    const named = (list, flag) => Object.fromEntries(list.map((spec) => {
+      const i = spec.indexOf('=');
+      if (i <= 0) throw new Error(`--${flag} NAME=ARGS, got ${spec}`);
+      return [spec.slice(0, i), spec.slice(i + 1).split(/\s+/).filter(Boolean)];
+    }));
     const env = {
+      embeddedConfigs: { ...EMBEDDED_CONFIGS, ...named(o['embedded-config'], 'embedded-config') },
       anyclaude: bin, llamaServer: await ensureLlamaServer(o), model, threads: Number(o.threads), gpuLayers: null, ctxSize: Number(o['ctx-size']),
-      replyTokens: maxTokens || 32000, flashAttn: true, openaiBackend: 'gateway', logDir: path.join(outDir, 'logs'), scratchDir: scratch, llamaConfigs: LLAMA_CONFIGS,
+      replyTokens: maxTokens || 32000, flashAttn: true, openaiBackend: 'gateway', logDir: path.join(outDir, 'logs'), scratchDir: scratch, llamaConfigs: { ...LLAMA_CONFIGS, ...named(o['llama-config'], 'llama-config') },
     };
-    // Each recording on each target from a fresh start (empty caches), one target at a time.
-    for (const rec of recs) {
-      for (const spec of o.targets.split(',').map((s) => s.trim())) {
-        const t = makeTarget(spec, { ...env, logPrefix: `${rec.name}-` });
-        await t.start();
-        try { await runOn(t.name, t.url, rec); } finally { await t.stop(); }
+    // Each recording on each target from a fresh start (empty caches), one target at a time;
+    // round r starts at target r (mod the count), so no target always runs first or last.
+    const specs = o.targets.split(',').map((s) => s.trim());
+    for (let round = 0; round < Number(o.repeat); ++round) {
+      for (const rec of recs) {
+        for (let i = 0; i < specs.length; ++i) {
+          const t = makeTarget(specs[(i + round) % specs.length], { ...env, logPrefix: `${rec.name}-r${round}-` });
+          log(`round ${round + 1}/${o.repeat}, load ${os.loadavg()[0].toFixed(2)}`);
+          await t.start();
+          try { await runOn(t.name, t.url, rec); } finally { await t.stop(); }
+        }
       }
     }
   }
   info.load1 = os.loadavg()[0].toFixed(2);
   const md = markdown(info, recs, results);
   fs.writeFileSync(path.join(outDir, 'report.md'), md);
-  fs.writeFileSync(path.join(outDir, 'summary.json'), JSON.stringify({ info, recordings: recs.map(describeRecording), sessions: results.map((x) => ({ recording: x.recording, target: x.target, ...x.summary })) }, null, 1));
+  fs.writeFileSync(path.join(outDir, 'summary.json'), JSON.stringify({ info, recordings: recs.map(describeRecording), sessions: results.map((x) => ({ recording: x.recording, target: x.target, ...x.summary })), medians: medians(results) }, null, 1));
   const cols = ['recording', 'target', 'seq', 'kind', 'overlapped', 'startMs', 'ttftMs', 'totalMs', 'status', 'input_tokens', 'cache_read_input_tokens', 'cache_creation_input_tokens', 'output_tokens', 'error'];
   const csv = [cols.join(',')];
   for (const x of results) for (const r of x.rows) csv.push(cols.map((c) => JSON.stringify(c in r ? r[c] ?? '' : c === 'target' ? x.target : r.usage[c] ?? '')).join(','));

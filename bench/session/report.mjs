@@ -20,7 +20,7 @@ const median = (xs) => { const a = [...xs].sort((x, y) => x - y); const m = a.le
 function noCacheTimes(trace, memo, steps) {
   const lim = (D, N) => memo.get(`${D}+${N}`);
   const cold = new Map();   // body -> cold prefill ms
-  for (const k of ['A', 'B', 'T']) {
+  for (const k of Object.keys(trace.chains)) {
     let acc = null;
     trace[k].forEach((body, i) => {
       const P = trace.tokens.get(body);
@@ -54,7 +54,7 @@ export function writeReport(outDir, { info, trace, rows, events, limit }) {
     return [...m.values()];
   };
   const bodies = new Map();
-  for (const k of ['A', 'B', 'T']) trace[k].forEach((b, i) => bodies.set(`${k}${i + 1}`, b));
+  for (const k of Object.keys(trace.chains)) trace[k].forEach((b, i) => bodies.set(`${k}${i + 1}`, b));
   trace.sides.forEach((b, i) => bodies.set(`side${i + 1}`, b));
   const ncOf = new Map(scenarios.map((s) => [s, noCacheTimes(trace, memoOf(s), stepsOf(s).map((r) => ({ ...r, body: bodies.get(r.label) })))]));
   const noCache = { get: (r) => ncOf.get(r.scenario)?.get(bodies.get(r.label)) };
@@ -68,7 +68,9 @@ export function writeReport(outDir, { info, trace, rows, events, limit }) {
     totals[s] = { noCacheMs: nc, byTarget: {} };
     for (const t of targets) {
       const rs = steps.map((st) => row(s, st.step, t)).filter(Boolean);
-      const ms = rs.reduce((a, r) => a + r.totalMs, 0);
+      // Requests that ran concurrently (a group) count once, as the group's wall time.
+      const groupMs = events.filter((e) => e.what === 'group' && e.scenario === s && e.target === t).reduce((a, e) => a + e.wallMs, 0);
+      const ms = rs.filter((r) => r.group === null || r.group === undefined).reduce((a, r) => a + r.totalMs, 0) + groupMs;
       const errors = rs.filter((r) => r.error).length;
       const mainMs = rs.filter((r) => r.kind === 'main').reduce((a, r) => a + r.totalMs, 0);
       totals[s].byTarget[t] = { ms, mainMs, sideMs: ms - mainMs, speedup: nc / ms, errors };
@@ -83,7 +85,7 @@ export function writeReport(outDir, { info, trace, rows, events, limit }) {
   const checks = [];
   const emb = targets.includes('embedded');
   if (emb && bestLlama) {
-    for (const [s, bound] of [['plain', 1.0], ['side', 0.9], ['restart', 0.9], ['two', 0.9]]) {
+    for (const [s, bound] of [['plain', 1.0], ['side', 0.9], ['restart', 0.9], ['two', 0.9], ['fanout', 0.8], ['sessions', 0.8]]) {
       if (!totals[s]) continue;
       const e = totals[s].byTarget.embedded.ms;
       const b = totals[s].byTarget[bestLlama].ms;
@@ -93,6 +95,29 @@ export function writeReport(outDir, { info, trace, rows, events, limit }) {
         const bm = totals[s].byTarget[bestLlama];
         checks.push({ what: '(2. side, main turns only / side requests only)', measured: `${f2(em.mainMs / bm.mainMs)} (${s1(em.mainMs)} s / ${s1(bm.mainMs)} s) / ${f2(em.sideMs / bm.sideMs)} (${s1(em.sideMs)} s / ${s1(bm.sideMs)} s)`, goal: 'info', pass: null });
       }
+    }
+  }
+  // Fan-out: the main turn after the subagents, and the subagents' shared prefix computed once.
+  const cachedShare = (r) => (r ? (r.usage.cache_read_input_tokens ?? 0) / promptTokens(r.usage) : NaN);
+  const pct = (x) => `${(100 * x).toFixed(1)}%`;
+  if (emb && totals.fanout) {
+    const after = rows.filter((r) => r.scenario === 'fanout' && r.target === 'embedded' && r.chain === 'A' && r.turn === 4)[0];
+    // All of the main conversation as it stood before the fan-out must still be there: the turn
+    // reuses the previous main turn's whole prompt (D) and computes only its new tokens.
+    const read = after?.usage.cache_read_input_tokens ?? 0;
+    checks.push({ what: '6. fanout: main turn after the fan-out, prompt read from cache (embedded)', measured: `${pct(cachedShare(after))} (${read} of ${after ? promptTokens(after.usage) : '-'}; the previous main turn held ${after?.D ?? '-'})`, goal: '>= 99%, and all the previous turn held', pass: cachedShare(after) >= 0.99 && read >= (after?.D ?? Infinity) });
+    const firsts = rows.filter((r) => r.scenario === 'fanout' && r.kind === 'subagent' && r.turn === 1);
+    for (const t of targets) {
+      const fs1 = firsts.filter((r) => r.target === t);
+      const computed = fs1.reduce((a, r) => a + (r.usage.input_tokens ?? 0) + (r.usage.cache_creation_input_tokens ?? 0), 0);
+      checks.push({ what: `(6. fanout: subagents' first requests, prompt tokens computed / of all, ${t})`, measured: `${computed} / ${fs1.reduce((a, r) => a + promptTokens(r.usage), 0)}`, goal: 'info', pass: null });
+    }
+  }
+  // Sessions: each session's first turn after the restart.
+  if (emb && totals.sessions) {
+    for (const c of ['A', 'B', 'C']) {
+      const r = rows.find((x) => x.scenario === 'sessions' && x.target === 'embedded' && x.chain === c && x.turn === 3);
+      checks.push({ what: `7. sessions: ${c}'s first turn after the restart read from cache (embedded)`, measured: pct(cachedShare(r)), goal: '>= 95%', pass: cachedShare(r) >= 0.95 });
     }
   }
   // TTFT / limit of the embedded target's follow-ups (main turns 2..N) in a scenario.
@@ -131,7 +156,7 @@ export function writeReport(outDir, { info, trace, rows, events, limit }) {
     for (const c of checks) md.push(`| ${c.what} | ${c.measured} | ${c.goal} | ${c.pass === null ? '-' : c.pass ? 'PASS' : 'MISS'} |`);
     md.push('');
   }
-  md.push(`Session totals (s; sum of each request's time, first byte sent to end of stream; restarts not included) and speedup vs no cache:`, '');
+  md.push(`Session totals (s; sum of each request's time, first byte sent to end of stream, and the wall time of each group of concurrent requests; restarts not included) and speedup vs no cache:`, '');
   md.push(`| scenario | others' CPU | no cache | ${targets.join(' | ')} |`, `|---|---|---|${targets.map(() => '---').join('|')}|`);
   for (const s of scenarios) {
     const c = targets.map((t) => { const x = totals[s].byTarget[t]; return `${s1(x.ms)} (${f1(x.speedup)}x)${x.errors ? ` ${x.errors} err` : ''}`; });

@@ -44,6 +44,9 @@ const { values: o } = parseArgs({
     'tool-result-tokens': { type: 'string', default: '300' },
     'side-max-tokens': { type: 'string', default: '24' },
     'side-format': { type: 'string', default: 'keep' },
+    subagents: { type: 'string', default: '4' },
+    'subagent-turns': { type: 'string', default: '3' },
+    'subagent-system-tokens': { type: 'string', default: '1500' },
     seed: { type: 'string', default: '1' },
     scenarios: { type: 'string', default: Object.keys(SCENARIOS).join(',') },
     targets: { type: 'string', default: 'embedded,openai,llama:default,llama:best' },
@@ -119,8 +122,26 @@ async function runScenario(name, trace, env, limit, rows, events) {
     events.push({ scenario: name, target: t.name, what: 'start', commands: t.commands });
   }
   const settle = () => sleep(num('settle-ms'));
+  // One request of a step to one target, logged and kept as a row.
+  const send = async (i, step, t) => {
+    const shape = limitShape(step, trace);
+    // A subagent carries its agent id and the main agent's session id, as Claude Code sends them.
+    const headers = step.kind === 'subagent' ? { 'x-claude-code-agent-id': `agent-${step.chain}` } : {};
+    const r = await sendMessage(t.url, step.body, { sessionId: `session-${step.kind === 'subagent' ? 'A' : step.chain}`, headers });
+    rows.push({ scenario: name, step: i + 1, label: step.label, kind: step.kind, chain: step.chain, turn: step.turn, group: step.group ?? null, target: t.name, prompt: trace.tokens.get(step.body), D: shape.D, N: shape.N, ...r });
+    const u = r.usage;
+    log(`  ${step.label.padEnd(7)} ${t.name.padEnd(14)} TTFT ${r.ttftMs?.toFixed(1) ?? '-'} ms, total ${r.totalMs.toFixed(0)} ms, in ${u.input_tokens ?? '-'} read ${u.cache_read_input_tokens ?? '-'} create ${u.cache_creation_input_tokens ?? '-'} out ${u.output_tokens ?? '-'}${r.error ? ` ERROR ${r.error}` : ''}`);
+  };
+  const measureLimit = async (step) => {
+    const shape = limitShape(step, trace);
+    if (limit.memo.has(`${shape.D}+${shape.N}`)) return;
+    await settle();
+    const l = await limit.measure(shape.D, shape.N);
+    log(`  ${step.label.padEnd(7)} limit          ${l.limitMs.toFixed(1)} ms (prefill ${l.N} at depth ${l.D}: ${l.prefillMs.toFixed(1)} ms + decode step ${l.decodeMs.toFixed(1)} ms)${l.note ? ` (${l.note})` : ''}`);
+  };
   try {
-    for (const [i, step] of steps.entries()) {
+    for (let i = 0; i < steps.length; ++i) {
+      const step = steps[i];
       const order = targets.map((_, k) => targets[(k + i) % targets.length]);
       if (step.kind === 'restart') {
         for (const t of order) {
@@ -130,19 +151,29 @@ async function runScenario(name, trace, env, limit, rows, events) {
         }
         continue;
       }
-      const shape = limitShape(step, trace);
+      if (step.group !== undefined) {
+        // A group: on each target in turn, every chain of the group at once, each chain in order.
+        let j = i;
+        while (j < steps.length && steps[j].group === step.group) ++j;
+        const members = steps.slice(i, j).map((st, k) => [i + k, st]);
+        const chains = [...new Set(members.map(([, st]) => st.chain))];
+        for (const t of order) {
+          await settle();
+          const t0 = performance.now();
+          await Promise.all(chains.map(async (c) => { for (const [k, st] of members.filter(([, x]) => x.chain === c)) await send(k, st, t); }));
+          const wallMs = performance.now() - t0;
+          events.push({ scenario: name, target: t.name, what: 'group', group: step.group, wallMs });
+          log(`  group ${step.group} ${t.name.padEnd(14)} ${members.length} requests in ${wallMs.toFixed(0)} ms`);
+        }
+        for (const [, st] of members) await measureLimit(st);
+        i = j - 1;
+        continue;
+      }
       for (const t of order) {
         await settle();
-        const r = await sendMessage(t.url, step.body, { sessionId: `session-${step.chain}` });
-        rows.push({ scenario: name, step: i + 1, label: step.label, kind: step.kind, chain: step.chain, turn: step.turn, target: t.name, prompt: trace.tokens.get(step.body), D: shape.D, N: shape.N, ...r });
-        const u = r.usage;
-        log(`  ${step.label.padEnd(7)} ${t.name.padEnd(14)} TTFT ${r.ttftMs?.toFixed(1) ?? '-'} ms, total ${r.totalMs.toFixed(0)} ms, in ${u.input_tokens ?? '-'} read ${u.cache_read_input_tokens ?? '-'} create ${u.cache_creation_input_tokens ?? '-'} out ${u.output_tokens ?? '-'}${r.error ? ` ERROR ${r.error}` : ''}`);
+        await send(i, step, t);
       }
-      if (!limit.memo.has(`${shape.D}+${shape.N}`)) {
-        await settle();
-        const l = await limit.measure(shape.D, shape.N);
-        log(`  ${step.label.padEnd(7)} limit          ${l.limitMs.toFixed(1)} ms (prefill ${l.N} at depth ${l.D}: ${l.prefillMs.toFixed(1)} ms + decode step ${l.decodeMs.toFixed(1)} ms)${l.note ? ` (${l.note})` : ''}`);
-      }
+      await measureLimit(step);
     }
   } finally {
     for (const t of targets) await t.stop();
@@ -165,7 +196,8 @@ async function main() {
   const opts = {
     seed: num('seed'), promptTokens: num('prompt-tokens'), turns: num('turns'), queryTokens: num('query-tokens'),
     replyTokens: num('reply-tokens'), toolResultTokens: num('tool-result-tokens'), sideMaxTokens: num('side-max-tokens'),
-    sideFormat: o['side-format'],
+    sideFormat: o['side-format'], subagents: num('subagents'), subagentTurns: num('subagent-turns'),
+    subagentSystemTokens: num('subagent-system-tokens'),
   };
   if (!['keep', 'drop'].includes(opts.sideFormat)) throw new Error('--side-format must be keep or drop');
   const env = {
@@ -192,7 +224,7 @@ async function main() {
   log(`trace: turn 1 = ${trace.scale.tokens} tokens (fixture ${trace.scale.base} + ${trace.scale.systemWords} words), ${opts.turns} turns, ${trace.scale.tokensPerWord.toFixed(2)} tokens/word`);
   if (o['dump-trace']) {
     const lines = [];
-    for (const k of ['A', 'B', 'T', 'sides']) trace[k].forEach((b, i) => lines.push(JSON.stringify({ chain: k, turn: i + 1, tokens: trace.tokens.get(b), body: b })));
+    for (const k of [...Object.keys(trace.chains), 'sides']) trace[k].forEach((b, i) => lines.push(JSON.stringify({ chain: k, turn: i + 1, tokens: trace.tokens.get(b), body: b })));
     fs.writeFileSync(path.join(outDir, 'trace.jsonl'), `${lines.join('\n')}\n`);
   }
 

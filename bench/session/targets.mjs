@@ -30,6 +30,16 @@ export const LLAMA_CONFIGS = {
   issue: ['--cache-ram', '8192', '-np', '4', '--kv-unified', '-sps', '0.1', '-fa', 'off', '-c', '65536'],
 };
 
+// anyclaude embedded configurations: arguments after the shared ones (a later flag wins).
+// `default` is the shipped defaults at the benchmark's --ctx-size; the others are what the KV
+// layout measurement compared (README.md). More: --embedded-config NAME='ARGS'.
+export const EMBEDDED_CONFIGS = {
+  default: [],
+  unified128k: ['--ctx-size', '131072'],
+  perseq: ['--kv-layout', 'per-sequence', '--ctx-size', '131072'],
+  'perseq-64k': ['--kv-layout', 'per-sequence', '--ctx-size', '65536'],
+};
+
 export function freePort() {
   return new Promise((resolve, reject) => {
     const s = net.createServer();
@@ -145,18 +155,23 @@ class Target {
 }
 
 // env: {anyclaude, llamaServer, model, threads, gpuLayers (null: none), ctxSize, replyTokens,
-// logDir, scratchDir}. spec: 'embedded' | 'openai' | 'llama:<config>'.
+// logDir, scratchDir}. spec: 'embedded[:<config>]' | 'openai[:<config>]' | 'llama:<config>'.
 export function makeTarget(spec, env) {
   const log = (n) => path.join(env.logDir, `${env.logPrefix ?? ''}${n}.log`);
   const gpu = env.gpuLayers !== null ? ['--gpu-layers', String(env.gpuLayers)] : [];
-  if (spec === 'embedded') {
+  const em = /^embedded(?::([\w-]+))?$/.exec(spec);
+  if (em) {
+    const config = em[1] ?? 'default';
+    const extra = env.embeddedConfigs?.[config] ?? EMBEDDED_CONFIGS[config];
+    if (!extra) throw new Error(`unknown anyclaude embedded configuration ${config} (known: ${Object.keys({ ...EMBEDDED_CONFIGS, ...env.embeddedConfigs }).join(', ')})`);
+    const name = em[1] ? `embedded-${em[1]}` : 'embedded';
     const scratch = fs.mkdtempSync(path.join(env.scratchDir, 'embedded-'));
     const cacheDir = path.join(scratch, 'kv');
     const args = ['--model', env.model, '--cache-dir', cacheDir, '--threads', String(env.threads),
       '--ctx-size', String(env.ctxSize), '--parallel', '4', '--flash-attn', String(env.flashAttn),
-      '--max-tokens-cap', String(env.replyTokens), ...gpu];
-    const gw = new Anyclaude(env, args, log('embedded'), scratch);
-    return new Target('embedded', 'anyclaude embedded', [gw], () => fs.rmSync(cacheDir, { recursive: true, force: true }));
+      '--max-tokens-cap', String(env.replyTokens), ...gpu, ...extra];
+    const gw = new Anyclaude(env, args, log(name), scratch);
+    return new Target(name, `anyclaude embedded${em[1] ? ` ${em[1]}` : ''}`, [gw], () => fs.rmSync(cacheDir, { recursive: true, force: true }));
   }
   const oa = /^openai(?::([\w-]+))?$/.exec(spec);
   if (oa) {

@@ -12,6 +12,7 @@ import { Filler } from './filler.mjs';
 import { followUp } from '../../tests/e2e/lib/embedded.mjs';
 
 const MODEL = 'claude-opus-5-5';
+export const SUBAGENTS = ['Sa', 'Sb', 'Sc', 'Sd', 'Se', 'Sf'];
 
 export function loadFixtures(dir) {
   const read = (f) => JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8'));
@@ -134,6 +135,36 @@ export class TraceBuilder {
     return body;
   }
 
+  // Turn 1 of a subagent (the shape of Claude Code 2.1.328's Explore/general-purpose agents in
+  // bench/session/recordings/agents-continue): the billing line marked cc_is_subagent=true, the
+  // identity line, a subagent system prompt shared by every subagent (~subagentSystemTokens,
+  // seeded words), 8 of the main tools, one user message with its task and cache_control.
+  subagentFirst(key) {
+    const body = structuredClone(this.fx.first);
+    const task = this.words(this.wordsFor(this.o.queryTokens), `${key}/task`);
+    body.model = MODEL;
+    body.max_tokens = this.o.replyTokens;
+    body.temperature = 0;
+    body.stream = true;
+    body.system[0].text = `${billingLine(body.system[0].text, Filler.hex3(this.o.seed, `${key}/${task}`))} cc_is_subagent=true;`;
+    body.system[2].text = this.words(this.wordsFor(this.o.subagentSystemTokens ?? 1500), 'subagent/system');
+    const keep = new Set(['Agent', 'Bash', 'Edit', 'Read', 'Skill', 'ToolSearch', 'DeferredToolPlaceholder', 'Write']);
+    body.tools = body.tools.filter((t) => keep.has(t.name));
+    body.messages = [{ role: 'user', content: [{ type: 'text', text: task, cache_control: { type: 'ephemeral' } }] }];
+    body.metadata.user_id = userId(sessionUuid(1));  // the main agent's session
+    return body;
+  }
+
+  // A subagent's requests: its task, then `turns - 1` tool turns (Read, Bash, Edit in turn).
+  subagentSession(key, turns) {
+    const reqs = [this.subagentFirst(key)];
+    for (let t = 2; t <= turns; t++) {
+      const use = this.toolUse(key, t - 1);
+      reqs.push(followUp(reqs.at(-1), [use], this.toolResult(key, t, use.id)));
+    }
+    return reqs;
+  }
+
   // Another repository's environment block: seeded words, as many as the fixture's.
   otherEnv(key) {
     const env = this.fx.first.messages[1].content[0].text;
@@ -180,16 +211,20 @@ export class TraceBuilder {
 }
 
 // Builds everything the scenarios need. countTokens(body) -> prompt tokens (exact for the
-// model's render). Returns {scale, A, B, T, sides, tokens: Map(body -> prompt tokens)}.
+// model's render). Returns {scale, A, B, C, T, sides, subagents: {Sa..Sd}, chains (name -> its
+// requests), tokens: Map(body -> prompt tokens)}. C is a second session in A's repository.
 export async function buildTrace(fixtures, opts, countTokens) {
   const tb = new TraceBuilder(fixtures, opts, countTokens);
   const scale = await tb.scale();
   const A = tb.session('A');
   const B = tb.session('B', { env: tb.otherEnv('B') });
+  const C = tb.session('C');
   const T = tb.toolSession('A');
   const sides = [];
   for (let i = 1; i < opts.turns; i++) sides.push(tb.side(i));
+  const chains = { A, B, C, T };
+  for (const k of SUBAGENTS.slice(0, opts.subagents ?? 4)) chains[k] = tb.subagentSession(k, opts.subagentTurns ?? 3);
   const tokens = new Map();
-  for (const body of [...A, ...B, ...T, ...sides]) if (!tokens.has(body)) tokens.set(body, await countTokens(body));
-  return { scale: { ...scale, tokensPerWord: tb.tokensPerWord }, A, B, T, sides, tokens };
+  for (const body of [...Object.values(chains).flat(), ...sides]) if (!tokens.has(body)) tokens.set(body, await countTokens(body));
+  return { scale: { ...scale, tokensPerWord: tb.tokensPerWord }, ...chains, chains, sides, tokens };
 }

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "app/config_backends.hpp"
 #include "common/json.hpp"
 
 namespace anyclaude::app {
@@ -90,6 +91,27 @@ Setting number(const char* name, bool has_env, T Config::*field, int64_t min, in
             }};
 }
 
+// backend-url: one URL, or several separated by commas (a fleet, each of weight 1).
+Setting backend_urls(const char* name) {
+    return {name, true, [](Config& c, const std::string& v) {
+                std::vector<BackendEntry> list;
+                std::size_t pos = 0;
+                while (pos <= v.size()) {
+                    std::size_t comma = v.find(',', pos);
+                    std::string url = v.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
+                    url.erase(0, url.find_first_not_of(' '));
+                    url.erase(url.find_last_not_of(' ') + 1);
+                    if (url.empty() && v.find(',') != std::string::npos) return std::string("URLs separated by commas");
+                    list.push_back({url, 1, {}, {}});
+                    if (comma == std::string::npos) break;
+                    pos = comma + 1;
+                }
+                c.backend_url = list.front().url;
+                c.backends = list.size() > 1 ? std::move(list) : std::vector<BackendEntry>{};
+                return std::string();
+            }};
+}
+
 constexpr int64_t k_no_max = std::numeric_limits<int64_t>::max();
 constexpr int64_t k_no_min = std::numeric_limits<int64_t>::min();
 
@@ -100,7 +122,7 @@ const std::vector<Setting>& settings() {
         // mode_explicit: else a .gguf --model selects embedded
         choice("mode", true, &Config::mode, {"lmstudio", "mlx-lm", "openai", "embedded"},
                "lmstudio, mlx-lm, openai or embedded", &Config::mode_explicit),
-        text("backend-url", true, &Config::backend_url),
+        backend_urls("backend-url"),
         text("backend-key", true, &Config::backend_key),
         text("model", true, &Config::model),
         text("small-model", true, &Config::small_model),
@@ -143,6 +165,12 @@ const std::vector<Setting>& settings() {
         flag("record-redact", true, &Config::record_redact),
         flag("metrics", true, &Config::metrics),
         text("request-log", true, &Config::request_log),
+        // Several backends (src/fleet/).
+        text("route-key-header", true, &Config::route_key_header),
+        choice("route-policy", true, &Config::route_policy, {"affinity", "round-robin", "least-loaded"},
+               "affinity, round-robin or least-loaded"),
+        number("route-load-slack-pct", true, &Config::route_load_slack_pct, 0, 1000, "percent, 0-1000"),
+        number("health-interval-ms", true, &Config::health_interval_ms, 50, 3'600'000, "milliseconds, 50-3600000"),
     };
     return table;
 }
@@ -209,6 +237,10 @@ std::string load_file_and_env(Config& c, const std::string& explicit_file) {
                 std::string name(kv.key());
                 std::string value;
                 const auto& v = kv.value();
+                if (name == "backends") {
+                    if (auto err = read_backend_list(c, v); !err.empty()) return "config file " + path + ": " + err;
+                    continue;
+                }
                 if (v.is_string()) value = std::string(v.get_string());
                 else if (v.is_bool()) value = v.get_bool() ? "true" : "false";
                 else if (v.is_int64()) value = std::to_string(v.get_int64());
@@ -226,6 +258,19 @@ std::string load_file_and_env(Config& c, const std::string& explicit_file) {
             if (auto err = apply_setting(c, s.name, v); !err.empty()) return var + ": " + err;
     }
     return {};
+}
+
+std::vector<std::pair<std::string, std::string>> merge_repeated(
+    const std::vector<std::pair<std::string, std::string>>& flags) {
+    std::vector<std::pair<std::string, std::string>> out;
+    for (const auto& flag : flags) {
+        auto same = std::find_if(out.begin(), out.end(), [&](const auto& f) { return f.first == flag.first; });
+        if (flag.first == "backend-url" && same != out.end())
+            same->second += "," + flag.second;
+        else
+            out.push_back(flag);
+    }
+    return out;
 }
 
 bool wants_embedded(const Config& c) {

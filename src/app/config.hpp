@@ -9,6 +9,15 @@
 
 namespace anyclaude::app {
 
+// One server of a fleet (src/fleet/): backend-url given several times (or as a comma list), or
+// the config file's "backends" list of {"url", "weight", "models", "key"}.
+struct BackendEntry {
+    std::string url;
+    int64_t weight = 1;               // share of new conversations (more points on the hash ring)
+    std::vector<std::string> models;  // the models it serves (empty: every model)
+    std::string key;                  // its API key ("" -> backend-key)
+};
+
 struct Config {
     std::string host = "127.0.0.1";
     unsigned short port = 8082;
@@ -16,6 +25,11 @@ struct Config {
     bool mode_explicit = false;     // set by flag/env/file (else a .gguf --model selects embedded)
     std::string backend_url;        // "" -> the mode's URL (LMSTUDIO_URL / MLX_LM_URL / default)
     std::string backend_key;
+    std::vector<BackendEntry> backends;  // two or more: a fleet (backend_url is then the first's)
+    std::string route_key_header = "x-anyclaude-conversation";  // conversation key sent upstream ("" = none)
+    std::string route_policy = "affinity";  // affinity | round-robin | least-loaded (fleet)
+    int64_t route_load_slack_pct = 25;      // fleet: bounded load, % over the weighted average in flight
+    int64_t health_interval_ms = 3000;      // fleet: active health checks of each backend
     std::string model;        // opus/sonnet-class requests go here (embedded: the GGUF file)
     std::string small_model;  // haiku-class requests go here ("" -> model)
     std::string api_key;      // when set, clients must present it
@@ -62,6 +76,11 @@ struct Config {
 
 // Applies one setting by its flag name (e.g. "backend-url"); returns an error text or "".
 std::string apply_setting(Config& c, const std::string& name, const std::string& value);
+
+// Command-line flags in order, with a setting given several times (backend-url) joined into one
+// comma list, so that it is applied once and replaces what the file or environment set.
+std::vector<std::pair<std::string, std::string>> merge_repeated(
+    const std::vector<std::pair<std::string, std::string>>& flags);
 
 // Reads the config file (ANYCLAUDE_CONFIG, else ~/.config/anyclaude/config.json when it exists),
 // then the environment. Returns an error text or "".

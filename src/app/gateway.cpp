@@ -170,6 +170,7 @@ awaitable<void> Gateway::health(http::ResponseWriter& w) {
     j.key("requests").value(static_cast<int64_t>(stats_.requests.load()));
     j.key("in_flight").value(static_cast<int64_t>(stats_.in_flight.load()));
     if (auto engine = backend_->stats_json(); !engine.empty()) j.key("engine").raw(engine);
+    if (auto fleet = backend_->fleet_json(); !fleet.empty()) j.key("fleet").raw(fleet);
     // The allocator's view, to tell live data from memory it holds on to (fragmentation) when
     // the resident size grows: heap_in_use_bytes is what the process has allocated and not freed.
     if (auto heap = common::heap_stats()) {

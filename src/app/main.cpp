@@ -135,7 +135,7 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "anyclaude: %s\n", err.c_str());
         return 2;
     }
-    for (auto& [name, value] : flags) {
+    for (auto& [name, value] : app::merge_repeated(flags)) {
         if (auto err = app::apply_setting(cfg, name, value); !err.empty()) {
             std::fprintf(stderr, "anyclaude: %s\n", err.c_str());
             return 2;

@@ -12,11 +12,13 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "app/recorder.hpp"
 #include "backends/upstream_backend.hpp"
 #include "backends/web_search_backend.hpp"
+#include "fleet/fleet_backend.hpp"
 #ifdef ANYCLAUDE_HAVE_ENGINE
 #include "backends/engine_backend.hpp"
 #endif
@@ -98,6 +100,30 @@ std::shared_ptr<backends::Backend> make_engine_backend(const Config& cfg, std::s
 }  // namespace
 
 namespace {
+
+// Several backend URLs: one UpstreamBackend per server, each built as a lone one would be (window
+// probe, image support, token count), behind a FleetBackend that routes between them.
+std::shared_ptr<backends::Backend> make_fleet(const Config& cfg, const backends::UpstreamConfig& base, std::string* why) {
+    std::vector<fleet::FleetMember> members;
+    for (const auto& entry : cfg.backends) {
+        auto url = http::Url::parse(entry.url, why);
+        if (!url) return nullptr;
+        auto uc = base;
+        uc.url = *url;
+        if (!entry.key.empty()) uc.api_key = entry.key;
+        members.push_back({std::make_shared<backends::UpstreamBackend>(std::move(uc)), static_cast<int>(entry.weight),
+                           entry.models});
+    }
+    static const std::map<std::string, fleet::Policy> policies = {{"affinity", fleet::Policy::affinity},
+                                                                  {"round-robin", fleet::Policy::round_robin},
+                                                                  {"least-loaded", fleet::Policy::least_loaded}};
+    fleet::FleetOptions fo;
+    fo.router.policy = policies.at(cfg.route_policy);
+    fo.router.load_slack = static_cast<double>(cfg.route_load_slack_pct) / 100.0;
+    fo.health_interval = std::chrono::milliseconds(cfg.health_interval_ms);
+    return std::make_shared<fleet::FleetBackend>(std::move(members), fo);
+}
+
 std::shared_ptr<backends::Backend> make_model_backend(const Config& cfg, std::string* why, observe::EngineView* view) {
     if (wants_embedded(cfg)) return make_engine_backend(cfg, why, view);
     auto uc = backends::upstream_defaults(cfg.mode);
@@ -106,6 +132,7 @@ std::shared_ptr<backends::Backend> make_model_backend(const Config& cfg, std::st
     if (!url) return nullptr;
     uc.url = *url;
     uc.api_key = cfg.backend_key;
+    uc.route_key_header = cfg.route_key_header;
     uc.default_model = cfg.model;
     uc.models = {cfg.model};
     if (!cfg.small_model.empty() && cfg.small_model != cfg.model) uc.models.push_back(cfg.small_model);
@@ -121,6 +148,7 @@ std::shared_ptr<backends::Backend> make_model_backend(const Config& cfg, std::st
     uc.context_window = cfg.context_window;
     uc.ping_interval = std::chrono::milliseconds(cfg.ping_interval_ms);
     uc.vision_model = cfg.vision_model;
+    if (cfg.backends.size() > 1) return make_fleet(cfg, uc, why);
     return std::make_shared<backends::UpstreamBackend>(std::move(uc));
 }
 }  // namespace

@@ -78,6 +78,10 @@ public:
     // Counters for /health as a JSON object text ("" when the backend has none).
     virtual std::string stats_json() const { return {}; }
 
+    // Several servers behind this backend (src/fleet/): /health's "fleet" object as JSON text
+    // ("" when it is one server).
+    virtual std::string fleet_json() const { return {}; }
+
     // Ends background work that posts back to the I/O loop (threads of its own). Called once
     // the loop has stopped and before it is destroyed; idempotent.
     virtual void stop() {}

@@ -9,6 +9,7 @@
 
 #include "common/json.hpp"
 #include "http/sse_reader.hpp"
+#include "ir/conversation_key.hpp"
 #include "ir/prompt_stability.hpp"
 #include "openai/stream_decoder.hpp"
 #include "openai/upstream_error.hpp"
@@ -62,6 +63,11 @@ bool rejects_late_system(const ir::ApiError& e) {
 
 }  // namespace
 
+bool is_unreachable(const ir::ApiError& err) {
+    return err.status == 400 && (err.message.find(" (cannot connect to ") != std::string::npos ||
+                                 err.message.find(" (cannot resolve ") != std::string::npos);
+}
+
 struct UpstreamBackend::Attempt {
     std::string body;
     std::string model;          // the client's name for it (message_start)
@@ -77,6 +83,7 @@ struct UpstreamBackend::Attempt {
     bool image_rejected = false;  // the upstream refused them before any event: retry with placeholders
     std::optional<ir::ApiError> result;     // error to answer with (nothing emitted yet)
     std::optional<ir::ApiError> retryable;  // late-system rejection seen before any event
+    uint64_t route_key = 0;                 // the conversation key (sent when route_key_header is set)
 };
 
 namespace {
@@ -285,6 +292,11 @@ std::optional<ir::ApiError> UpstreamBackend::on_context_error(const openai::Cont
 }
 
 awaitable<std::optional<ir::ApiError>> UpstreamBackend::generate(const ir::Request& req, EventSink& sink) {
+    co_return co_await generate_keyed(req, sink, cfg_.route_key_header.empty() ? 0 : ir::conversation_key(req));
+}
+
+awaitable<std::optional<ir::ApiError>> UpstreamBackend::generate_keyed(const ir::Request& req, EventSink& sink,
+                                                                       uint64_t key) {
     const bool images = has_images(req);
     const std::string model = co_await route_images(req, co_await resolve_model(req));
     const ContextWindow window = co_await window_for(model);
@@ -307,6 +319,7 @@ awaitable<std::optional<ir::ApiError>> UpstreamBackend::generate(const ir::Reque
         at.grace = commit_grace(estimate, window.tokens, cfg_.commit_grace, cfg_.commit_grace_near_window);
         at.may_refit = !refitted;
         at.images = images && !opt.images_as_text;
+        at.route_key = key;
         co_await (run(req, sink, at) || keepalive(req, sink, at));
         // A text-only model refused the image: learned for this model, sent again with placeholders.
         if (at.image_rejected && !sink.committed()) {
@@ -376,6 +389,8 @@ awaitable<void> UpstreamBackend::run(const ir::Request& req, EventSink& sink, At
     out.path = "/chat/completions";
     out.body = at.body;
     if (!cfg_.api_key.empty()) out.headers.push_back({"Authorization", "Bearer " + cfg_.api_key});
+    if (!cfg_.route_key_header.empty())
+        out.headers.push_back({cfg_.route_key_header, ir::conversation_key_text(at.route_key)});
     auto sent = co_await http::send_request(cfg_.url, out, cfg_.timeouts, &pool_);
     if (!sent.response) {
         co_await fail(transport_error(cfg_, sent.error));

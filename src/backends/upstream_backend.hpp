@@ -11,6 +11,8 @@
 // image_support.hpp): a text-only model gets placeholders instead, and a request it rejected for
 // an image is retried once with them; with vision-model set, requests carrying images go there.
 // count_tokens asks the server where it can count (upstream_token_count.hpp), else estimates.
+// With route_key_header set, every chat request carries the conversation key
+// (ir/conversation_key.hpp) in that header, for routers in front of several servers.
 #pragma once
 
 #include <chrono>
@@ -52,7 +54,13 @@ struct UpstreamConfig {
     http::ClientTimeouts timeouts;
     bool log_bodies = false;  // log upstream error texts (they may quote the request)
     std::string vision_model;  // requests carrying images go to this model on the same server ("" = none)
+    std::string route_key_header;  // header carrying the conversation key upstream ("" = none)
 };
+
+// True when err is generate()'s answer for an upstream that could not be reached at all (refused,
+// unresolvable): a 400 for Claude Code's sake (it would retry a 5xx for minutes), yet a dead
+// backend to a fleet (src/fleet/), which tries another.
+bool is_unreachable(const ir::ApiError& err);
 
 // Defaults for a mode: "lmstudio", "mlx-lm" or "openai".
 UpstreamConfig upstream_defaults(const std::string& mode);
@@ -62,6 +70,8 @@ public:
     explicit UpstreamBackend(UpstreamConfig cfg);
 
     awaitable<std::optional<ir::ApiError>> generate(const ir::Request& req, EventSink& sink) override;
+    // generate() with the conversation key already known (the fleet computes it once).
+    awaitable<std::optional<ir::ApiError>> generate_keyed(const ir::Request& req, EventSink& sink, uint64_t key);
     awaitable<ir::Result<int64_t>> count_tokens(const ir::Request& req) override;
     std::vector<ModelInfo> models() const override;
     std::string describe() const override;

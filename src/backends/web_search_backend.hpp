@@ -32,6 +32,7 @@ public:
     ContextWindow window() const override { return inner_->window(); }
     bool serves(const std::string& model_id) const override { return inner_->serves(model_id); }
     std::string stats_json() const override { return inner_->stats_json(); }
+    std::string fleet_json() const override { return inner_->fleet_json(); }
     std::string count_tokens_method() const override { return inner_->count_tokens_method(); }
     void stop() override { inner_->stop(); }
 

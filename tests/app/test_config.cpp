@@ -39,7 +39,7 @@ std::vector<SettingCase> setting_cases() {
         {"host", "0.0.0.0", [](const Config& c) { return c.host == "0.0.0.0"; }, {}},
         {"port", "9001", [](const Config& c) { return c.port == 9001; }, {"70000", "-1", "x", "80x"}},
         {"mode", "embedded", [](const Config& c) { return c.mode == "embedded" && c.mode_explicit; }, {"vllm", ""}},
-        {"backend-url", "http://h:1/v1", [](const Config& c) { return c.backend_url == "http://h:1/v1"; }, {}},
+        {"backend-url", "http://h:1/v1", [](const Config& c) { return c.backend_url == "http://h:1/v1"; }, {"http://h:1/v1,,x"}},
         {"backend-key", "bk", [](const Config& c) { return c.backend_key == "bk"; }, {}},
         {"model", "m.gguf", [](const Config& c) { return c.model == "m.gguf"; }, {}},
         {"small-model", "s", [](const Config& c) { return c.small_model == "s"; }, {}},
@@ -78,6 +78,10 @@ std::vector<SettingCase> setting_cases() {
         {"record-redact", "true", [](const Config& c) { return c.record_redact; }, {"some"}},
         {"metrics", "false", [](const Config& c) { return !c.metrics; }, {"some"}},
         {"request-log", "/tmp/r.jsonl", [](const Config& c) { return c.request_log == "/tmp/r.jsonl"; }, {}},
+        {"route-key-header", "x-conv", [](const Config& c) { return c.route_key_header == "x-conv"; }, {}},
+        {"route-policy", "round-robin", [](const Config& c) { return c.route_policy == "round-robin"; }, {"random"}},
+        {"route-load-slack-pct", "50", [](const Config& c) { return c.route_load_slack_pct == 50; }, {"-1", "1001"}},
+        {"health-interval-ms", "100", [](const Config& c) { return c.health_interval_ms == 100; }, {"49", "soon"}},
     };
 }
 
@@ -131,7 +135,7 @@ TEST(Config, EnvironmentVariablesSetTheirSettings) {
         }
         unsetenv(var.c_str());
     }
-    EXPECT_EQ(with_env, 38u);
+    EXPECT_EQ(with_env, 42u);
 }
 
 TEST(Config, ModeUrlsFollowTheirVariables) {
@@ -180,4 +184,45 @@ TEST(Config, NonLoopbackBindNeedsAKey) {
     EXPECT_EQ(check_bind_policy(c), "");
     Config local;
     EXPECT_EQ(check_bind_policy(local), "");
+}
+
+// Several backends: backend-url given several times (joined by merge_repeated), as a comma list,
+// or the config file's "backends" list with weights, models and keys; a later layer replaces.
+TEST(Config, SeveralBackends) {
+    Config c;
+    for (auto& [name, value] : merge_repeated({{"model", "m"}, {"backend-url", "http://a:1/v1"},
+                                               {"backend-url", "http://b:1/v1"}, {"port", "1"}}))
+        EXPECT_EQ(apply_setting(c, name, value), "") << name;
+    ASSERT_EQ(c.backends.size(), 2u);
+    EXPECT_EQ(c.backend_url, "http://a:1/v1");
+    EXPECT_EQ(c.backends[1].url, "http://b:1/v1");
+    EXPECT_EQ(c.backends[1].weight, 1);
+    EXPECT_EQ(apply_setting(c, "backend-url", "http://only:1/v1"), "");
+    EXPECT_TRUE(c.backends.empty()) << "one URL is no fleet";
+
+    std::string path = testing::TempDir() + "/anyclaude-fleet.json";
+    std::ofstream(path) << R"({"backends":[{"url":"http://a:1/v1","weight":2,"models":["big"],"key":"k1"},)"
+                           R"({"url":"http://b:1/v1"}]})";
+    Config f;
+    EXPECT_EQ(load_file_and_env(f, path), "");
+    ASSERT_EQ(f.backends.size(), 2u);
+    EXPECT_EQ(f.backends[0].weight, 2);
+    EXPECT_EQ(f.backends[0].models, std::vector<std::string>{"big"});
+    EXPECT_EQ(f.backends[0].key, "k1");
+    EXPECT_EQ(f.backend_url, "http://a:1/v1");
+
+    struct Bad {
+        const char* file;
+        const char* says;
+    };
+    for (const Bad& b : {Bad{R"({"backends":"http://a"})", "'backends' must be a list"},
+                         Bad{R"({"backends":[{"weight":2}]})", "backends[0]: 'url' is missing"},
+                         Bad{R"({"backends":[{"url":"http://a:1/v1","weight":0}]})", "backends[0]: 'weight' must be a whole number 1-100"},
+                         Bad{R"({"backends":[{"url":"http://a:1/v1"},{"url":"http://b:1/v1","port":1}]})", "backends[1]: unknown field 'port'"},
+                         Bad{R"({"backends":[{"url":"http://a:1/v1","models":"big"}]})", "'models' must be a list of model names"}}) {
+        std::ofstream(path) << b.file;
+        Config d;
+        std::string err = load_file_and_env(d, path);
+        EXPECT_NE(err.find(b.says), std::string::npos) << err;
+    }
 }

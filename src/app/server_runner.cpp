@@ -103,7 +103,8 @@ namespace {
 
 // Several backend URLs: one UpstreamBackend per server, each built as a lone one would be (window
 // probe, image support, token count), behind a FleetBackend that routes between them.
-std::shared_ptr<backends::Backend> make_fleet(const Config& cfg, const backends::UpstreamConfig& base, std::string* why) {
+std::shared_ptr<backends::Backend> make_fleet(const Config& cfg, const backends::UpstreamConfig& base, std::string* why,
+                                             FleetFigures* figures) {
     std::vector<fleet::FleetMember> members;
     for (const auto& entry : cfg.backends) {
         auto url = http::Url::parse(entry.url, why);
@@ -121,10 +122,24 @@ std::shared_ptr<backends::Backend> make_fleet(const Config& cfg, const backends:
     fo.router.policy = policies.at(cfg.route_policy);
     fo.router.load_slack = static_cast<double>(cfg.route_load_slack_pct) / 100.0;
     fo.health_interval = std::chrono::milliseconds(cfg.health_interval_ms);
-    return std::make_shared<fleet::FleetBackend>(std::move(members), fo);
+    auto backend = std::make_shared<fleet::FleetBackend>(std::move(members), fo);
+    if (figures)
+        *figures = [weak = std::weak_ptr<fleet::FleetBackend>(backend)] {
+            std::vector<observe::FleetMemberFigures> out;
+            auto f = weak.lock();
+            if (!f) return out;
+            for (const auto& r : f->report()) {
+                const auto& s = r.state;
+                out.push_back({r.url, s.healthy, static_cast<uint64_t>(s.in_flight), s.pinned, s.requests, s.failures,
+                               s.ejections, s.moved_in, s.moved_out});
+            }
+            return out;
+        };
+    return backend;
 }
 
-std::shared_ptr<backends::Backend> make_model_backend(const Config& cfg, std::string* why, observe::EngineView* view) {
+std::shared_ptr<backends::Backend> make_model_backend(const Config& cfg, std::string* why, observe::EngineView* view,
+                                                     FleetFigures* fleet) {
     if (wants_embedded(cfg)) return make_engine_backend(cfg, why, view);
     auto uc = backends::upstream_defaults(cfg.mode);
     std::string url_text = effective_backend_url(cfg);
@@ -148,14 +163,15 @@ std::shared_ptr<backends::Backend> make_model_backend(const Config& cfg, std::st
     uc.context_window = cfg.context_window;
     uc.ping_interval = std::chrono::milliseconds(cfg.ping_interval_ms);
     uc.vision_model = cfg.vision_model;
-    if (cfg.backends.size() > 1) return make_fleet(cfg, uc, why);
+    if (cfg.backends.size() > 1) return make_fleet(cfg, uc, why, fleet);
     return std::make_shared<backends::UpstreamBackend>(std::move(uc));
 }
 }  // namespace
 
 // Every backend answers Anthropic's web search tool through the gateway's loop
 // (backends/web_search_backend.hpp), with the configured provider or none.
-std::shared_ptr<backends::Backend> make_backend(const Config& cfg, std::string* why, observe::EngineView* view) {
+std::shared_ptr<backends::Backend> make_backend(const Config& cfg, std::string* why, observe::EngineView* view,
+                                                FleetFigures* fleet) {
     search::ProviderSettings ps;
     ps.searxng_url = cfg.search_url;
     ps.brave_api_key = cfg.brave_api_key;
@@ -163,7 +179,7 @@ std::shared_ptr<backends::Backend> make_backend(const Config& cfg, std::string* 
     auto provider = search::make_provider(ps, why);
     if (!provider && why && !why->empty()) return nullptr;
     if (provider) spdlog::info("web search through {}", provider->describe());
-    auto backend = make_model_backend(cfg, why, view);
+    auto backend = make_model_backend(cfg, why, view, fleet);
     if (!backend) return nullptr;
     return backends::with_web_search(std::move(backend), std::move(provider));
 }
@@ -184,11 +200,13 @@ namespace {
 // The observation point: one hook around the whole gateway, so the recorder (--record), the
 // request log, the metrics and the status page see every request as it arrived and the answer as
 // it left (errors and refusals included), through one per-request summary.
-std::shared_ptr<observe::Observatory> make_observatory(const Config& cfg, const observe::EngineView& view) {
+std::shared_ptr<observe::Observatory> make_observatory(const Config& cfg, const observe::EngineView& view,
+                                                       const FleetFigures& fleet) {
     observe::ObservatoryOptions oo;
     oo.metrics = cfg.metrics;
     oo.request_log = cfg.request_log;
     oo.engine = view;
+    oo.fleet = fleet;
     std::string why;
     if (!cfg.record.empty()) {
         oo.recorder = Recorder::open({cfg.record, cfg.record_redact}, &why);
@@ -202,14 +220,14 @@ std::shared_ptr<observe::Observatory> make_observatory(const Config& cfg, const 
 }
 
 std::unique_ptr<http::Server> make_server(net::io_context& ioc, const Config& cfg, std::shared_ptr<Gateway> gw,
-                                          const observe::EngineView& view) {
+                                          const observe::EngineView& view, const FleetFigures& fleet) {
     http::ServerLimits limits;
     limits.max_body_bytes = cfg.max_body_bytes;
     limits.read_timeout = std::chrono::milliseconds(cfg.request_timeout_ms);
     http::Handler handler = [gw](const http::Request& req, http::ResponseWriter& w) -> awaitable<void> {
         co_await gw->handle(req, w);
     };
-    auto obs = make_observatory(cfg, view);
+    auto obs = make_observatory(cfg, view, fleet);
     gw->set_observatory(obs);
     handler = obs->wrap(std::move(handler));
     auto server = std::make_unique<http::Server>(ioc.get_executor(), limits, std::move(handler));
@@ -227,11 +245,11 @@ std::unique_ptr<http::Server> make_server(net::io_context& ioc, const Config& cf
 RunningServer::RunningServer(const Config& cfg) {
     if (auto err = check_bind_policy(cfg); !err.empty()) throw std::runtime_error(err);
     std::string why;
-    auto backend = make_backend(cfg, &why, &view_);
+    auto backend = make_backend(cfg, &why, &view_, &fleet_view_);
     if (!backend) throw std::runtime_error(why);
     backend_ = backend;
     gateway_ = std::make_shared<Gateway>(cfg, backend);
-    server_ = make_server(ioc_, cfg, gateway_, view_);
+    server_ = make_server(ioc_, cfg, gateway_, view_, fleet_view_);
     server_->start();
     spdlog::info("anyclaude {} listening on {} ({})", ANYCLAUDE_VERSION, base_url(), backend->describe());
     thread_ = std::thread([this] { ioc_.run(); });
@@ -258,7 +276,8 @@ int serve_forever(const Config& cfg) {
     }
     std::string why;
     observe::EngineView view;
-    auto backend = make_backend(cfg, &why, &view);
+    FleetFigures fleet_view;
+    auto backend = make_backend(cfg, &why, &view, &fleet_view);
     if (!backend) {
         spdlog::error("{}", why);
         return 2;
@@ -267,7 +286,7 @@ int serve_forever(const Config& cfg) {
     auto gateway = std::make_shared<Gateway>(cfg, backend);
     std::unique_ptr<http::Server> server;
     try {
-        server = make_server(ioc, cfg, gateway, view);
+        server = make_server(ioc, cfg, gateway, view, fleet_view);
     } catch (const std::exception& e) {
         spdlog::error("{}", e.what());
         return 2;

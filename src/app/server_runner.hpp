@@ -2,6 +2,7 @@
 // (`anyclaude serve`, until SIGINT/SIGTERM) or on a background thread (the `claude` launcher).
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -13,9 +14,14 @@
 
 namespace anyclaude::app {
 
+// Reads a fleet's backends for the metrics (several backend URLs; empty otherwise).
+using FleetFigures = std::function<std::vector<observe::FleetMemberFigures>()>;
+
 // The backend for cfg; nullptr with *why set when cfg is unusable. In embedded mode *view (when
-// given) gets the engine's figures for metrics and the status page.
-std::shared_ptr<backends::Backend> make_backend(const Config& cfg, std::string* why, observe::EngineView* view = nullptr);
+// given) gets the engine's figures for metrics and the status page; with several backend URLs
+// *fleet (when given) gets the fleet's.
+std::shared_ptr<backends::Backend> make_backend(const Config& cfg, std::string* why, observe::EngineView* view = nullptr,
+                                                FleetFigures* fleet = nullptr);
 
 // Checks the settings that must hold before listening (e.g. non-loopback binds need a key).
 std::string check_bind_policy(const Config& cfg);
@@ -33,6 +39,7 @@ private:
     net::io_context ioc_{1};
     std::shared_ptr<backends::Backend> backend_;
     observe::EngineView view_;
+    FleetFigures fleet_view_;
     std::shared_ptr<Gateway> gateway_;
     std::unique_ptr<http::Server> server_;
     std::thread thread_;

@@ -178,18 +178,27 @@ bool FleetBackend::serves(const std::string& model_id) const {
 
 std::string FleetBackend::count_tokens_method() const { return members_.front().backend->count_tokens_method(); }
 
+std::vector<FleetBackend::Report> FleetBackend::report() const {
+    std::vector<Report> out;
+    for (std::size_t i = 0; i < members_.size(); ++i)
+        out.push_back({core_->targets[i].url.to_string(), members_[i].weight, core_->router.state(static_cast<int>(i))});
+    return out;
+}
+
+uint64_t FleetBackend::moves() const { return core_->router.moves(); }
+
 std::string FleetBackend::fleet_json() const {
     std::string out;
     json::Writer j(out);
     j.begin_object();
     j.key("policy").value(to_string(core_->options.router.policy));
-    j.key("moves").value(static_cast<int64_t>(core_->router.moves()));
+    j.key("moves").value(static_cast<int64_t>(moves()));
     j.key("backends").begin_array();
-    for (std::size_t i = 0; i < members_.size(); ++i) {
-        const auto& s = core_->router.state(static_cast<int>(i));
+    for (const auto& r : report()) {
+        const auto& s = r.state;
         j.begin_object();
-        j.key("url").value(core_->targets[i].url.to_string());
-        j.key("weight").value(static_cast<int64_t>(members_[i].weight));
+        j.key("url").value(r.url);
+        j.key("weight").value(static_cast<int64_t>(r.weight));
         j.key("state").value(s.healthy ? "healthy" : "ejected");
         j.key("in_flight").value(static_cast<int64_t>(s.in_flight));
         j.key("pinned").value(static_cast<int64_t>(s.pinned));

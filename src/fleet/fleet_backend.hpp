@@ -59,6 +59,15 @@ public:
     std::string fleet_json() const override;
     void stop() override;
 
+    // Each backend as the router sees it now (for /health and the metrics; on the I/O thread).
+    struct Report {
+        std::string url;
+        int weight = 1;
+        MemberState state;
+    };
+    std::vector<Report> report() const;
+    uint64_t moves() const;
+
     struct Core;  // the router and what the health checks share (fleet_backend.cpp)
 
 private:

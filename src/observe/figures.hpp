@@ -27,9 +27,18 @@ struct SequenceFigures {
     int64_t last_used_epoch_ms = 0;
 };
 
+// One server of a fleet (several backend URLs, src/fleet/), as its router sees it.
+struct FleetMemberFigures {
+    std::string url;
+    bool healthy = true;
+    uint64_t in_flight = 0, pinned = 0;
+    uint64_t requests = 0, failures = 0, ejections = 0, moved_in = 0, moved_out = 0;
+};
+
 struct GatewayFigures {
     uint64_t in_flight = 0;
     std::optional<EngineFigures> engine;  // embedded mode only
+    std::vector<FleetMemberFigures> fleet;  // several backends only
 };
 
 }  // namespace anyclaude::observe

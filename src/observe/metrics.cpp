@@ -10,6 +10,7 @@
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
 
+#include <functional>
 #include <map>
 #include <set>
 
@@ -99,7 +100,52 @@ struct Metrics::Impl {
         it->second.second = now;
     }
     void engine_figures(const EngineFigures& e);
+    void fleet_figures(const std::vector<FleetMemberFigures>& fleet);
 };
+
+// A fleet's backends: gauges set, the router's totals carried over as counter deltas.
+void Metrics::Impl::fleet_figures(const std::vector<FleetMemberFigures>& fleet) {
+    struct Gauge {
+        const char* name;
+        const char* help;
+        std::function<double(const FleetMemberFigures&)> value;
+    };
+    static const std::vector<Gauge> gauges = {
+        {"anyclaude_fleet_backend_healthy", "1 while the backend answers, 0 while it is ejected",
+         [](const FleetMemberFigures& f) { return f.healthy ? 1.0 : 0.0; }},
+        {"anyclaude_fleet_backend_in_flight", "Requests on the backend now",
+         [](const FleetMemberFigures& f) { return static_cast<double>(f.in_flight); }},
+        {"anyclaude_fleet_backend_pinned_conversations", "Conversations kept on the backend",
+         [](const FleetMemberFigures& f) { return static_cast<double>(f.pinned); }},
+    };
+    struct Total {
+        const char* name;
+        const char* help;
+        uint64_t FleetMemberFigures::*field;
+    };
+    static const std::vector<Total> totals = {
+        {"anyclaude_fleet_backend_requests_total", "Requests routed to the backend", &FleetMemberFigures::requests},
+        {"anyclaude_fleet_backend_failures_total", "Failed requests and health checks of the backend",
+         &FleetMemberFigures::failures},
+        {"anyclaude_fleet_backend_ejections_total", "Times the backend was ejected", &FleetMemberFigures::ejections},
+        {"anyclaude_fleet_backend_moved_in_total", "Conversations moved to the backend from a failed one",
+         &FleetMemberFigures::moved_in},
+        {"anyclaude_fleet_backend_moved_out_total", "Conversations moved away from the backend",
+         &FleetMemberFigures::moved_out},
+    };
+    for (std::size_t i = 0; i < fleet.size(); ++i) {
+        const P::Labels labels = {{"backend", std::to_string(i)}, {"url", fleet[i].url}};
+        for (const auto& g : gauges)
+            P::BuildGauge().Name(g.name).Help(g.help).Register(*reg).Add(labels).Set(g.value(fleet[i]));
+        for (const auto& t : totals) {
+            auto& slot = carried[std::string(t.name) + "|" + std::to_string(i)];
+            if (!slot.first) slot.first = &P::BuildCounter().Name(t.name).Help(t.help).Register(*reg).Add(labels);
+            const uint64_t now = fleet[i].*t.field;
+            if (now > slot.second) slot.first->Increment(static_cast<double>(now - slot.second));
+            slot.second = now;
+        }
+    }
+}
 
 void Metrics::Impl::engine_figures(const EngineFigures& e) {
     if (!queue_depth) {
@@ -162,6 +208,7 @@ std::string Metrics::render(const GatewayFigures& g) {
     std::lock_guard lk(m.render_mu);
     m.in_flight.Set(static_cast<double>(g.in_flight));
     if (g.engine) m.engine_figures(*g.engine);
+    if (!g.fleet.empty()) m.fleet_figures(g.fleet);
     return P::TextSerializer().Serialize(m.reg->Collect());
 }
 

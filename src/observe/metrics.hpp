@@ -17,6 +17,10 @@
 //   cache_bytes{tier=ram|disk}, cache_entries{tier}, cache_budget_bytes{tier}   gauges
 //   snapshots_total, cache_evictions_total, disk_writes_total, disk_write_failures_total,
 //   disk_loads_total, disk_rejected_total                counters (the engine's, at scrape)
+//   fleet_backend_healthy, fleet_backend_in_flight, fleet_backend_pinned_conversations   gauges
+//   fleet_backend_requests_total, fleet_backend_failures_total, fleet_backend_ejections_total,
+//   fleet_backend_moved_in_total, fleet_backend_moved_out_total   counters
+//     (several backends only; labels backend = its index and url: the configured list, bounded)
 #pragma once
 
 #include <memory>

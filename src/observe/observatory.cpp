@@ -32,6 +32,7 @@ std::string Observatory::metrics_text(uint64_t in_flight) const {
     GatewayFigures g;
     g.in_flight = in_flight;
     if (opt_.engine) g.engine = opt_.engine.figures();
+    if (opt_.fleet) g.fleet = opt_.fleet();
     return metrics_->render(g);
 }
 

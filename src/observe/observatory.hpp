@@ -10,6 +10,7 @@
 //    "sessions":[SessionBook::json], "requests":[request-log lines, newest last (up to 100)]}
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -31,6 +32,7 @@ struct ObservatoryOptions {
     bool metrics = true;           // --metrics (off: /metrics answers 404, nothing is counted)
     std::string request_log;       // --request-log FILE ("" none)
     EngineView engine;             // embedded mode
+    std::function<std::vector<FleetMemberFigures>()> fleet;  // several backends (read on the I/O thread)
     std::shared_ptr<Consumer> recorder;  // --record
 };
 

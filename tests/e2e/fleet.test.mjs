@@ -137,6 +137,10 @@ test('a backend killed mid-session: the request in flight ends cleanly, the next
     assert.ok(fleet.moves >= 1, `moves counted: ${fleet.moves}`);
     assert.ok(fleet.backends[victim].moved_out >= 1);
     assert.match(gw.logs(), /fleet: conversation [0-9a-f]{16} moved from/);
+    const metrics = await (await fetch(`${gw.url}/metrics`, { headers: { 'x-api-key': 'test-key' } })).text();
+    assert.match(metrics, new RegExp(`anyclaude_fleet_backend_healthy\\{backend="${victim}",url="[^"]+"\\} 0`));
+    assert.match(metrics, new RegExp(`anyclaude_fleet_backend_moved_out_total\\{backend="${victim}",url="[^"]+"\\} [1-9]`));
+    assert.match(metrics, new RegExp(`anyclaude_fleet_backend_moved_in_total\\{backend="${moved}",url="[^"]+"\\} [1-9]`));
 
     // It comes back on the same port: healthy again after a check, used for new conversations,
     // while the moved conversation stays where its cache now is.

@@ -2,8 +2,8 @@
 // loopback, driven through the official SDK with Claude-Code-shaped requests (tools, a system
 // prompt with a per-request billing line, a growing conversation). Covers affinity across turns
 // and across a gateway restart, a backend killed mid-session, a backend that hangs (takes the
-// connection, never answers), its return, bounded load under 20 concurrent conversations, and
-// weights from the config file.
+// connection, never answers), its return, bounded load under 20 concurrent conversations,
+// weights from the config file, and models listed per backend.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -279,6 +279,34 @@ test('weights from the config file: a weight-4 backend gets most new conversatio
     assert.equal(rec.headers.authorization, 'Bearer k2', 'its own key');
     const fleet = await health(gw);
     assert.deepEqual(fleet.backends.map((b) => b.weight), [1, 1, 4]);
+  } finally {
+    await gw.stop();
+    removeDir(dir);
+  }
+});
+
+test('models per backend: each model goes only to the backends that list it', { timeout: 60000 }, async () => {
+  for (const b of backends) b.reset();
+  const dir = scratchDir('fleet-models');
+  const file = path.join(dir, 'config.json');
+  fs.writeFileSync(file, JSON.stringify({
+    mode: 'openai', model: 'main-model', 'small-model': 'small-model',
+    backends: [{ url: backends[0].url, models: ['main-model'] }, { url: backends[1].url, models: ['small-model'] },
+      { url: backends[2].url, models: ['main-model'] }],
+  }));
+  const gw = await startGateway({ envOnly: true, logLevel: 'info', args: ['--config', file, ...FAST] });
+  try {
+    const sdk = client(gw);
+    for (let c = 0; c < 12; c++) {
+      const big = turnOf(`models-big${c}`, 0);
+      await sdk.messages.create(big.body);
+      assert.notEqual(whereIs(backends, big.nonce).index, 1, 'main-model never goes to the small-model server');
+      const small = turnOf(`models-small${c}`, 0);
+      await sdk.messages.create({ ...small.body, model: 'claude-haiku-4-5' });
+      const at = whereIs(backends, small.nonce).index;
+      assert.equal(at, 1, 'small-model only goes to its server');
+      assert.equal(JSON.parse(backends[1].requests().at(-1).body).model, 'small-model');
+    }
   } finally {
     await gw.stop();
     removeDir(dir);

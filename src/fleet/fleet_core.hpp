@@ -4,7 +4,6 @@
 // that neither outlives the other's data. One I/O thread uses it.
 #pragma once
 
-#include <atomic>
 #include <chrono>
 #include <vector>
 

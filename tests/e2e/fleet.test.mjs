@@ -309,6 +309,23 @@ test('models per backend: each model goes only to the backends that list it', { 
     }
   } finally {
     await gw.stop();
+  }
+  // A model no backend lists: a clear 400 that says what to change, and nothing sent upstream.
+  fs.writeFileSync(file, JSON.stringify({
+    mode: 'openai', model: 'main-model', 'small-model': 'small-model',
+    backends: [{ url: backends[0].url, models: ['main-model'] }, { url: backends[2].url, models: ['main-model'] }],
+  }));
+  const gw2 = await startGateway({ envOnly: true, logLevel: 'info', args: ['--config', file, ...FAST] });
+  try {
+    const before = backends.map((b) => b.requests().length);
+    const err = await client(gw2).messages.create({ ...turnOf('unserved', 0).body, model: 'claude-haiku-4-5' }).catch((e) => e);
+    assert.ok(err instanceof APIError, String(err));
+    assert.equal(err.status, 400);
+    assert.equal(err.type, 'invalid_request_error');
+    assert.match(err.error?.error?.message ?? '', /^no backend of the fleet serves model 'small-model': add it to a backend's "models"/);
+    assert.deepEqual(backends.map((b) => b.requests().length), before);
+  } finally {
+    await gw2.stop();
     removeDir(dir);
   }
 });

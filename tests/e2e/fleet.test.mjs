@@ -329,3 +329,21 @@ test('models per backend: each model goes only to the backends that list it', { 
     removeDir(dir);
   }
 });
+
+test('one backend: the key header goes upstream too (for a router in front), and an empty name turns it off', { timeout: 30000 }, async () => {
+  for (const [extra, want] of [[[], /^[0-9a-f]{16}$/], [['--route-key-header', 'x-session-affinity'], /^[0-9a-f]{16}$/], [['--route-key-header', ''], undefined]]) {
+    backends[0].reset();
+    const gw = await startGateway({ backendUrl: backends[0].url, model: 'main-model', logLevel: 'info', args: extra });
+    try {
+      const t = turnOf('single', 0);
+      await client(gw).messages.create(t.body);
+      const headers = backends[0].requests().at(-1).headers;
+      const name = extra[1] || KEY_HEADER;
+      if (want) assert.match(headers[name] ?? '', want, `${name} with ${extra.join(' ')}`);
+      else assert.ok(!Object.keys(headers).some((h) => h.startsWith('x-anyclaude') || h === 'x-session-affinity'), JSON.stringify(headers));
+      assert.equal((await health(gw)), undefined, 'no fleet object for one backend');
+    } finally {
+      await gw.stop();
+    }
+  }
+});

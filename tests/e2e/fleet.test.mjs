@@ -50,6 +50,9 @@ function turnOf(name, turns) {
 }
 
 // Which backend (index) received the request carrying nonce, and the key header it carried.
+// How many requests carrying nonce the backends got (a retry would make it 2).
+const copies = (backends, nonce) => backends.reduce((n, b) => n + b.requests().filter((r) => r.body.includes(nonce)).length, 0);
+
 function whereIs(backends, nonce) {
   for (let i = 0; i < backends.length; i++) {
     const rec = backends[i].requests().find((r) => r.body.includes(nonce));
@@ -119,13 +122,16 @@ test('a backend killed mid-session: the request in flight ends cleanly, the next
     const victim = whereIs(local, first.nonce).index;
     const port = local[victim].port;
     local[victim].setDefault({ kind: 'text', content: Array.from({ length: 40 }, (_, i) => `w${i} `), delay_ms: 50 });
-    const inflight = drain(sdk.messages.stream(turnOf('killed', 1).body));
+    const second = turnOf('killed', 1);
+    const inflight = drain(sdk.messages.stream(second.body));
     await local[victim].waitForRequests(2);
     await sleep(300);
     await local[victim].close();
     const { events, error } = await inflight;
     if (error) assert.ok(error instanceof APIError || /terminated|closed|stream/i.test(String(error)), `clean error: ${error}`);
     else assert.equal(events.at(-1)?.type, 'message_stop', 'or it completed');
+    assert.ok(events.some((e) => e.type === 'content_block_delta'), 'bytes had reached the client');
+    assert.equal(copies(local, second.nonce), 1, 'so it was not retried elsewhere');
 
     const next = turnOf('killed', 2);
     const msg = await sdk.messages.create(next.body);
@@ -203,11 +209,13 @@ test('a backend that hangs: the request is bounded, then the conversation moves'
     assert.ok(name, 'some conversation lands on the third backend');
     front.hang();
     const t0 = Date.now();
-    const { events, error } = await drain(sdk.messages.stream(turnOf(name, 1).body));
+    const cut = turnOf(name, 1);
+    const { events, error } = await drain(sdk.messages.stream(cut.body));
     const took = Date.now() - t0;
     assert.ok(took < 15000, `bounded: ${took} ms`);
     if (error) assert.ok(error instanceof APIError || /stopped answering/.test(String(error)), `clean error: ${error}`);
     else assert.equal(events.at(-1)?.type, 'message_stop');
+    if (events.length > 0) assert.equal(copies(local, cut.nonce), 0, 'message_start went out: never retried (the front swallowed it)');
     const next = turnOf(name, 2);
     await sdk.messages.create(next.body);
     assert.ok([0, 1].includes(whereIs(local, next.nonce).index), 'the next turn goes to a live backend');

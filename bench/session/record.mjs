@@ -3,9 +3,11 @@
 // repository (agent_repo.mjs), the agent (agent_backend.mjs) behind `anyclaude serve --mode openai
 // --record DIR`, and real Claude Code (node_modules/.bin/claude) running the prompts of
 // agent_plan.mjs with `-p` (the second and later with `--continue`), offline, in a fresh HOME.
-// Regenerates the committed recordings under bench/session/recordings/ (bodies gzipped):
+// The interactive recordings (record_interactive.mjs) run `anyclaude claude` in a terminal instead,
+// typing prompts and /compact. Regenerates the committed recordings under
+// bench/session/recordings/ (bodies gzipped):
 //
-//   node bench/session/record.mjs [--out bench/session/recordings] [--latency-ms 300]
+//   node bench/session/record.mjs [--out bench/session/recordings] [--latency-ms 300] [--sessions a,b]
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,11 +18,20 @@ import { runProcess, startProcess, waitFor } from '../../tests/e2e/lib/procs.mjs
 import { startAgent } from './agent_backend.mjs';
 import { makeRepo } from './agent_repo.mjs';
 import { PROMPTS } from './agent_plan.mjs';
+import { recordInteractive } from './record_interactive.mjs';
 
 // The committed sessions: name -> prompts in order (agent_plan.mjs PROMPTS).
 export const SESSIONS = {
   'agents-continue': ['A', 'B'],  // three parallel subagents, the fix, then a --continue prompt
   'one-prompt': ['B'],            // one prompt, no subagents
+};
+
+// The interactive sessions: name -> {steps (prompts or /compact), env}. The launcher turns
+// Claude Code's nonessential traffic off (CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1) and that
+// also stops the session-title request; set empty here (the launcher keeps a value the user set,
+// and Claude Code reads an empty one as off), so the title request is recorded too.
+export const INTERACTIVE = {
+  'interactive-compact': { steps: ['A', '/compact', 'B'], env: { CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '' } },
 };
 
 // Claude Code's environment as in ../shared/fixtures/claude-code-2.1.328/README.md: offline, no
@@ -87,7 +98,7 @@ async function main() {
     options: {
       out: { type: 'string', default: 'bench/session/recordings' }, 'latency-ms': { type: 'string', default: '300' },
       bin: { type: 'string', default: process.env.ANYCLAUDE_BIN ?? 'build/anyclaude' }, redact: { type: 'boolean', default: false },
-      sessions: { type: 'string', default: Object.keys(SESSIONS).join(',') },
+      sessions: { type: 'string', default: [...Object.keys(SESSIONS), ...Object.keys(INTERACTIVE)].join(',') },
     },
   });
   const bin = path.resolve(REPO, o.bin);
@@ -95,9 +106,16 @@ async function main() {
     const recDir = path.resolve(REPO, o.out, name);
     fs.rmSync(recDir, { recursive: true, force: true });
     // A fixed repository path: the recordings' environment blocks and tool inputs stay the same.
-    const r = await recordSession({ bin, recDir, prompts: SESSIONS[name], repoDir: path.join(os.tmpdir(), 'anyclaude-agent-repo'), latencyMs: Number(o['latency-ms']), redact: o.redact });
-    for (const run of r.runs) console.error(`${name} prompt ${run.prompt}: exit ${run.code} in ${(run.ms / 1000).toFixed(1)} s: ${run.stdout.trim().split('\n').at(-1)}`);
-    if (r.runs.some((x) => x.code !== 0)) throw new Error(`${name}: claude failed\n${r.runs.map((x) => x.stderr).join('\n')}\n${r.gatewayLog}`);
+    const repoDir = path.join(os.tmpdir(), 'anyclaude-agent-repo');
+    if (INTERACTIVE[name]) {
+      const { steps, env } = INTERACTIVE[name];
+      const r = await recordInteractive({ bin, recDir, steps, repoDir, env, latencyMs: Number(o['latency-ms']), redact: o.redact });
+      console.error(`${name} (${steps.join(', ')}): ${(r.ms / 1000).toFixed(1)} s`);
+    } else {
+      const r = await recordSession({ bin, recDir, prompts: SESSIONS[name], repoDir, latencyMs: Number(o['latency-ms']), redact: o.redact });
+      for (const run of r.runs) console.error(`${name} prompt ${run.prompt}: exit ${run.code} in ${(run.ms / 1000).toFixed(1)} s: ${run.stdout.trim().split('\n').at(-1)}`);
+      if (r.runs.some((x) => x.code !== 0)) throw new Error(`${name}: claude failed\n${r.runs.map((x) => x.stderr).join('\n')}\n${r.gatewayLog}`);
+    }
     gzipBodies(recDir);
     console.error(`${name}: ${fs.readFileSync(path.join(recDir, 'index.jsonl'), 'utf8').trim().split('\n').length} requests in ${path.relative(REPO, recDir)}`);
   }

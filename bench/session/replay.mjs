@@ -157,7 +157,7 @@ async function main() {
       'max-tokens': { type: 'string', default: '32' }, shape: { type: 'string', default: 'bench' }, model: { type: 'string' },
       bin: { type: 'string', default: process.env.ANYCLAUDE_BIN ?? 'build/anyclaude' }, 'llama-server': { type: 'string' },
       threads: { type: 'string', default: String(os.availableParallelism?.() ?? os.cpus().length) },
-      'ctx-size': { type: 'string', default: '65536' }, 'results-dir': { type: 'string', default: 'bench/results' },
+      'ctx-size': { type: 'string', default: '0' }, 'results-dir': { type: 'string', default: 'bench/results' },
       repeat: { type: 'string', default: '1' }, 'llama-config': { type: 'string', multiple: true, default: [] },
       'embedded-config': { type: 'string', multiple: true, default: [] },
     },

@@ -36,7 +36,7 @@ const { values: o } = parseArgs({
     'flash-attn': { type: 'string', default: 'on' },
     'openai-backend': { type: 'string', default: 'gateway' },
     'limit-repeats': { type: 'string', default: '5' },
-    'ctx-size': { type: 'string', default: '65536' },
+    'ctx-size': { type: 'string', default: '0' },
     'prompt-tokens': { type: 'string', default: '18500' },
     turns: { type: 'string', default: '10' },
     'query-tokens': { type: 'string', default: '100' },

@@ -31,13 +31,14 @@ export const LLAMA_CONFIGS = {
 };
 
 // anyclaude embedded configurations: arguments after the shared ones (a later flag wins).
-// `default` is the shipped defaults at the benchmark's --ctx-size; the others are what the KV
-// layout measurement compared (README.md). More: --embedded-config NAME='ARGS'.
+// `default` is the shipped defaults (per-sequence KV buffers, sized automatically: 4 x 32k for the
+// bench model) unless --ctx-size is given; the others are what the KV layout measurement compared
+// (README.md). More: --embedded-config NAME='ARGS'.
 export const EMBEDDED_CONFIGS = {
   default: [],
-  unified128k: ['--ctx-size', '131072'],
+  unified: ['--kv-layout', 'unified', '--ctx-size', '65536'],
+  unified128k: ['--kv-layout', 'unified', '--ctx-size', '131072'],
   perseq: ['--kv-layout', 'per-sequence', '--ctx-size', '131072'],
-  'perseq-64k': ['--kv-layout', 'per-sequence', '--ctx-size', '65536'],
 };
 
 export function freePort() {
@@ -168,7 +169,7 @@ export function makeTarget(spec, env) {
     const scratch = fs.mkdtempSync(path.join(env.scratchDir, 'embedded-'));
     const cacheDir = path.join(scratch, 'kv');
     const args = ['--model', env.model, '--cache-dir', cacheDir, '--threads', String(env.threads),
-      '--ctx-size', String(env.ctxSize), '--parallel', '4', '--flash-attn', String(env.flashAttn),
+      ...(env.ctxSize ? ['--ctx-size', String(env.ctxSize)] : []), '--parallel', '4', '--flash-attn', String(env.flashAttn),
       '--max-tokens-cap', String(env.replyTokens), ...gpu, ...extra];
     const gw = new Anyclaude(env, args, log(name), scratch);
     return new Target(name, `anyclaude embedded${em[1] ? ` ${em[1]}` : ''}`, [gw], () => fs.rmSync(cacheDir, { recursive: true, force: true }));

@@ -422,7 +422,7 @@ async function main() {
   console.log(`gateway: ${settings.bin} serve (embedded tiny model) --parallel ${PARALLEL} --ctx-size ${CTX} --max-tokens-cap ${CAP} --cache-ram-mb ${RAM_MB} --cache-disk-mb ${DISK_MB} --flash-attn ${opt['flash-attn']} --cache-dir ${cacheDir}`);
   console.log(`traffic: Claude Code 2.1.328 shapes, prose cut to ${SCALE} of its length (--prompt-scale)`);
   const model = await makeTinyModel(scratch);
-  const gw = await startEmbedded({ model, cacheDir, ctxSize: CTX, maxTokensCap: CAP, parallel: PARALLEL, args: ['--cache-ram-mb', String(RAM_MB), '--cache-disk-mb', String(DISK_MB), '--flash-attn', opt['flash-attn'], '--log-level', opt['log-level']], startTimeoutMs: 60000 });
+  const gw = await startEmbedded({ model, cacheDir, ctxSize: Math.floor(CTX / PARALLEL), maxTokensCap: CAP, parallel: PARALLEL, args: ['--cache-ram-mb', String(RAM_MB), '--cache-disk-mb', String(DISK_MB), '--flash-attn', opt['flash-attn'], '--log-level', opt['log-level']], startTimeoutMs: 60000 });
   console.log(`gateway pid ${gw.pid} on ${gw.url}; RSS at start ${mb(rssKb(gw.pid).rss)}`);
   // A gateway that dies during the run is the finding: say so at once, with its log.
   let died = null;

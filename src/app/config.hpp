@@ -63,7 +63,7 @@ struct Config {
     std::string cache_dir;        // disk tier ("" -> ~/.cache/anyclaude/kv; "off" disables it)
     int64_t ctx_size = 0;         // KV cells shared by all sequences (0: min(training, 32768))
     int64_t parallel = 4;         // sequences
-    std::string kv_layout = "unified";  // unified or per-sequence (engine.hpp KvLayout)
+    std::string kv_layout = "per-sequence";  // or unified (engine/kv_sizing.hpp KvLayout)
     int64_t threads = 0;          // 0: all cores
     int64_t batch = 512;
     int64_t gpu_layers = 0;

@@ -283,7 +283,8 @@ std::string enlarge_hint(const std::string& mode) {
         const char* text;
     };
     static const Hint kHints[] = {
-        {"embedded", "anyclaude --ctx-size 65536 claude (or ANYCLAUDE_CTX_SIZE=65536)"},
+        {"embedded", "anyclaude --ctx-size 262144 claude: 4 sequences of 65536 (or ANYCLAUDE_CTX_SIZE=262144; "
+                     "--parallel 2 --ctx-size 131072 takes half the memory)"},
         {"lmstudio", "load the model in LM Studio with a larger context length (lms load <model> --context-length 65536)"},
         {"mlx-lm", "serve a model with a longer context (mlx_lm.server serves what the model allows)"},
         {"openai", "restart the server with a larger context (llama-server -c 65536, vllm --max-model-len 65536, Ollama num_ctx 65536)"},

@@ -102,6 +102,11 @@ Engine::Engine(EngineOptions opt) : opt_(std::move(opt)) {
     seq_cells_ = static_cast<int>(llama_n_ctx_seq(ctx_));
 
     if (opt_.cache.model_fingerprint.empty()) opt_.cache.model_fingerprint = model_->fingerprint();
+    // A sequence's state records how many KV buffers the context has, and llama.cpp refuses it in
+    // a context with another count ("state_seq_set_data: error loading state: n_stream mismatch",
+    // a restart from 1 to 2 per-sequence buffers): snapshots are kept apart per buffer count.
+    const int n_stream = unified() ? 1 : opt_.n_slots;
+    if (n_stream > 1) opt_.cache.model_fingerprint += "-kv" + std::to_string(n_stream);
     // One folder per model, so two models sharing a cache folder never remove each other's files.
     if (!opt_.cache.disk_dir.empty()) {
         std::error_code ec;

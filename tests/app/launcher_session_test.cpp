@@ -50,7 +50,7 @@ TEST(LauncherSession, ABackendThatCannotServeIsExplainedInTwoLines) {
 }
 
 TEST(LauncherSession, EachModeNamesHowToEnlargeTheWindow) {
-    EXPECT_NE(enlarge_hint("embedded").find("--ctx-size 65536"), std::string::npos);
+    EXPECT_NE(enlarge_hint("embedded").find("--ctx-size 262144"), std::string::npos);  // 4 per-sequence windows
     EXPECT_NE(enlarge_hint("lmstudio").find("--context-length 65536"), std::string::npos);
     EXPECT_NE(enlarge_hint("openai").find("llama-server -c 65536"), std::string::npos);
     EXPECT_NE(enlarge_hint("mlx-lm"), "");

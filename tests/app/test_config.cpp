@@ -66,7 +66,7 @@ std::vector<SettingCase> setting_cases() {
         {"cache-dir", "off", [](const Config& c) { return c.cache_dir == "off"; }, {}},
         {"ctx-size", "8192", [](const Config& c) { return c.ctx_size == 8192; }, {"-5"}},
         {"parallel", "64", [](const Config& c) { return c.parallel == 64; }, {"0", "65"}},
-        {"kv-layout", "per-sequence", [](const Config& c) { return c.kv_layout == "per-sequence"; }, {"split"}},
+        {"kv-layout", "unified", [](const Config& c) { return c.kv_layout == "unified"; }, {"split"}},
         {"threads", "3", [](const Config& c) { return c.threads == 3; }, {"-1"}},
         {"batch", "16", [](const Config& c) { return c.batch == 16; }, {"15", "8193"}},
         {"gpu-layers", "-1", [](const Config& c) { return c.gpu_layers == -1; }, {"all"}},

@@ -127,8 +127,9 @@ function otherConversation() {
 }
 
 test('two long conversations that do not fit in the KV cells together are both answered; the idle one moves to the RAM tier', { timeout: 120000 }, async (t) => {
-  // 16384 cells, 4 sequences: one ~9.8k-token conversation fits, two do not.
-  await withGateway({ ctxSize: 16384, maxTokensCap: 16 }, async (gw, sdk) => {
+  // One unified buffer of 16384 cells for 4 sequences: one ~9.8k-token conversation fits, two do
+  // not. (Per-sequence buffers each hold a whole window, so there the two never compete.)
+  await withGateway({ ctxSize: 16384, maxTokensCap: 16, layout: 'unified' }, async (gw, sdk) => {
     const a1 = fixture('capture-first.json');
     const b1 = otherConversation();
     const na = await countTokens(gw, a1);

@@ -334,7 +334,7 @@ TEST(Engine, ShutdownWritesRamTierConversationsToDisk) {
         a_len = a.job->prompt.tokens.size();
         b_len = b.job->prompt.tokens.size();
     }
-    engine::Engine eng(tiny_engine_options(dir, 2));
+    engine::Engine eng(tiny_engine_options(dir, 1));  // the same KV buffers (snapshots are per buffer count)
     for (const auto& [system, before] : {std::pair{kSystem, a_len}, std::pair{other_system, b_len}}) {
         auto r = run_job(eng, conversation(system, turns(5), 4));
         ASSERT_TRUE(r.ok()) << r.error();

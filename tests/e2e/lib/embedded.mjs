@@ -45,10 +45,13 @@ export function tinyModelForFile(tag, opts) {
 }
 
 // Starts `anyclaude serve --model <gguf>` (embedded mode) on a free loopback port. The disk tier
-// always goes to cacheDir (never the default ~/.cache/anyclaude/kv).
-export async function startEmbedded({ model, cacheDir, ctxSize = 16384, maxTokensCap = 16, parallel, args = [], env, wrap, startTimeoutMs = 30000 }) {
+// always goes to cacheDir (never the default ~/.cache/anyclaude/kv). ctxSize is a conversation's
+// window: in the default per-sequence layout every sequence gets that many cells (--ctx-size is
+// their sum); layout 'unified' gives one buffer of ctxSize cells that all sequences share.
+export async function startEmbedded({ model, cacheDir, ctxSize = 16384, maxTokensCap = 16, parallel, layout = 'per-sequence', args = [], env, wrap, startTimeoutMs = 30000 }) {
   assert.ok(cacheDir, 'startEmbedded needs a cacheDir');
-  const a = ['--model', model, '--cache-dir', cacheDir, '--ctx-size', String(ctxSize), '--max-tokens-cap', String(maxTokensCap)];
+  const cells = layout === 'unified' ? ctxSize : ctxSize * (parallel ?? 4);
+  const a = ['--model', model, '--cache-dir', cacheDir, '--ctx-size', String(cells), '--kv-layout', layout, '--max-tokens-cap', String(maxTokensCap)];
   if (parallel !== undefined) a.push('--parallel', String(parallel));
   return startGateway({ envOnly: true, args: [...a, ...args], env, wrap, startTimeoutMs });
 }

@@ -15,7 +15,7 @@ import { parseArgs } from 'node:util';
 import { REPO, FIXTURES } from '../../tests/e2e/lib/paths.mjs';
 import { sleep, runProcess } from '../../tests/e2e/lib/procs.mjs';
 import { loadFixtures, buildTrace } from './trace.mjs';
-import { makeTarget, LLAMA_CONFIGS } from './targets.mjs';
+import { makeTarget, LLAMA_CONFIGS, EMBEDDED_CONFIGS } from './targets.mjs';
 import { LimitMeter } from './limit.mjs';
 import { SCENARIOS, scenarioSteps, limitShape } from './scenarios.mjs';
 import { sendMessage } from './client.mjs';
@@ -51,6 +51,7 @@ const { values: o } = parseArgs({
     scenarios: { type: 'string', default: Object.keys(SCENARIOS).join(',') },
     targets: { type: 'string', default: 'embedded,openai,llama:default,llama:best' },
     'llama-config': { type: 'string', multiple: true, default: [] },
+    'embedded-config': { type: 'string', multiple: true, default: [] },
     'settle-ms': { type: 'string', default: '250' },
     fixtures: { type: 'string', default: FIXTURES },
     'results-dir': { type: 'string', default: 'bench/results' },
@@ -100,11 +101,11 @@ async function ensureLlamaServer() {
   return r.stdout.trim().split('\n').at(-1);
 }
 
-function parseLlamaConfigs() {
+function parseLlamaConfigs(flag = 'llama-config') {
   const extra = {};
-  for (const spec of o['llama-config']) {
+  for (const spec of o[flag]) {
     const i = spec.indexOf('=');
-    if (i <= 0) throw new Error(`--llama-config NAME=ARGS, got ${spec}`);
+    if (i <= 0) throw new Error(`--${flag} NAME=ARGS, got ${spec}`);
     extra[spec.slice(0, i)] = spec.slice(i + 1).split(/\s+/).filter(Boolean);
   }
   return extra;
@@ -204,6 +205,7 @@ async function main() {
     anyclaude: bin, llamaServer, model, threads: num('threads'), gpuLayers, ctxSize: num('ctx-size'),
     replyTokens: opts.replyTokens, flashAttn: o['flash-attn'] === 'on', openaiBackend: o['openai-backend'], logDir: path.join(outDir, 'logs'), scratchDir: scratch,
     llamaConfigs: { ...LLAMA_CONFIGS, ...parseLlamaConfigs() },
+    embeddedConfigs: { ...EMBEDDED_CONFIGS, ...parseLlamaConfigs('embedded-config') },
   };
   const info = {
     started: new Date(started).toISOString(), machine: machine(), nproc: os.cpus().length,

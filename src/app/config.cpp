@@ -278,13 +278,18 @@ bool wants_embedded(const Config& c) {
     return c.model.size() > 5 && c.model.compare(c.model.size() - 5, 5, ".gguf") == 0;
 }
 
+std::string cache_root() {
+    // The same rule as the build's (CMakeLists.txt, scripts/fetch_llama.sh), which keep llama.cpp here.
+    if (const char* v = env("ANYCLAUDE_CACHE")) return v;
+    if (const char* x = env("XDG_CACHE_HOME")) return std::string(x) + "/anyclaude";
+    const char* home = env("HOME");
+    return std::string(home ? home : "/tmp") + "/.cache/anyclaude";
+}
+
 std::string effective_cache_dir(const Config& c) {
     if (c.cache_dir == "off") return {};
     if (!c.cache_dir.empty()) return c.cache_dir;
-    if (const char* v = env("ANYCLAUDE_CACHE")) return std::string(v) + "/kv";
-    if (const char* x = env("XDG_CACHE_HOME")) return std::string(x) + "/anyclaude/kv";
-    const char* home = env("HOME");
-    return std::string(home ? home : "/tmp") + "/.cache/anyclaude/kv";
+    return cache_root() + "/kv";
 }
 
 std::string effective_backend_url(const Config& c) {

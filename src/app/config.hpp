@@ -90,6 +90,9 @@ std::string load_file_and_env(Config& c, const std::string& explicit_file = "");
 // without an explicit mode).
 bool wants_embedded(const Config& c);
 // The disk tier's folder ("" when disabled).
+// anyclaude's cache folder: $ANYCLAUDE_CACHE, else $XDG_CACHE_HOME/anyclaude, else
+// ~/.cache/anyclaude (the build keeps llama.cpp there too; the launcher its log).
+std::string cache_root();
 std::string effective_cache_dir(const Config& c);
 
 // The upstream URL the mode implies when backend_url is not set.

@@ -79,9 +79,7 @@ bool healthy_gateway_on(unsigned short port, const Config& cfg) {
 }
 
 std::string default_log_file() {
-    const char* xdg = std::getenv("XDG_CACHE_HOME");
-    const char* home = std::getenv("HOME");
-    fs::path dir = xdg ? fs::path(xdg) / "anyclaude" : fs::path(home ? home : "/tmp") / ".cache" / "anyclaude";
+    fs::path dir = cache_root();
     std::error_code ec;
     fs::create_directories(dir, ec);
     fs::permissions(dir, fs::perms::owner_all, fs::perm_options::replace, ec);

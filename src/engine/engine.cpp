@@ -10,7 +10,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <filesystem>
 
 #include "engine/output_parser.hpp"
 #include "engine/sampling.hpp"
@@ -107,14 +106,8 @@ Engine::Engine(EngineOptions opt) : opt_(std::move(opt)) {
     // a restart from 1 to 2 per-sequence buffers): snapshots are kept apart per buffer count.
     const int n_stream = unified() ? 1 : opt_.n_slots;
     if (n_stream > 1) opt_.cache.model_fingerprint += "-kv" + std::to_string(n_stream);
-    // One folder per model, so two models sharing a cache folder never remove each other's files.
-    if (!opt_.cache.disk_dir.empty()) {
-        std::error_code ec;
-        if (std::filesystem::create_directories(opt_.cache.disk_dir, ec))
-            std::filesystem::permissions(opt_.cache.disk_dir, std::filesystem::perms::owner_all,
-                                         std::filesystem::perm_options::replace, ec);
-        opt_.cache.disk_dir += "/" + opt_.cache.model_fingerprint;
-    }
+    if (!opt_.cache.disk_dir.empty())
+        opt_.cache.disk_dir = PromptCache::model_folder(opt_.cache.disk_dir, opt_.cache.model_fingerprint);
     cache_ = std::make_unique<PromptCache>(opt_.cache);
     stats_.cache = cache_->stats();
     for (int i = 0; i < opt_.n_slots; ++i) {

@@ -378,6 +378,12 @@ CacheMatch PromptCache::find(const Tokens& prompt, int exclude_seq) const {
     return best;
 }
 
+std::string PromptCache::model_folder(const std::string& root, const std::string& model_fingerprint) {
+    std::error_code ec;
+    if (fs::create_directories(root, ec)) fs::permissions(root, fs::perms::owner_all, fs::perm_options::replace, ec);
+    return (fs::path(root) / model_fingerprint).string();
+}
+
 uint64_t PromptCache::put(const Tokens& tokens, std::vector<uint8_t> state, Priority prio) {
     return impl_->add(tokens, std::move(state), prio);
 }

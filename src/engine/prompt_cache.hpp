@@ -55,6 +55,11 @@ struct CacheStats {
 class PromptCache {
 public:
     explicit PromptCache(CacheOptions opt);  // scans disk_dir: indexes valid files, removes bad ones
+
+    // The disk tier's layout: one folder per model fingerprint under the cache folder `root`,
+    // so two models sharing a cache folder never remove each other's files. Creates `root`
+    // (0700) when it is missing and returns the model's folder, which the constructor creates.
+    static std::string model_folder(const std::string& root, const std::string& model_fingerprint);
     ~PromptCache();
     PromptCache(const PromptCache&) = delete;
     PromptCache& operator=(const PromptCache&) = delete;

@@ -788,5 +788,25 @@ TEST_F(PromptCacheDisk, ReadOnlyFolder) {
     EXPECT_TRUE(files().empty());  // no .tmp left behind
 }
 
+// The disk tier's layout is the cache's: <root>/<model fingerprint>/, the root made private when
+// the cache creates it (it holds every model's conversations).
+TEST(PromptCache, ModelFolderIsUnderAPrivateRoot) {
+    char tmpl[] = "/tmp/anyclaude-pc-root-XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl), nullptr);
+    const std::string root = std::string(tmpl) + "/cache/kv";
+    const std::string dir = PromptCache::model_folder(root, "fp123");
+    EXPECT_EQ(dir, root + "/fp123");
+    struct stat st{};
+    ASSERT_EQ(::stat(root.c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 07777, 0700u);
+    CacheOptions o;
+    o.disk_dir = dir;
+    o.model_fingerprint = "fp123";
+    PromptCache cache(o);
+    ASSERT_EQ(::stat(dir.c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 07777, 0700u);
+    std::filesystem::remove_all(tmpl);
+}
+
 }  // namespace
 }  // namespace anyclaude::engine

@@ -180,6 +180,7 @@ private:
     std::unique_ptr<ChatRenderer> renderer_;
     llama_context* ctx_ = nullptr;
     int n_ctx_ = 0;      // KV cells in all
+    int step_tokens_ = 0;  // tokens in one decode step (llama.cpp's n_batch and n_ubatch)
     int seq_cells_ = 0;  // the most one sequence can hold (n_ctx_, or its share when per_sequence)
     std::unique_ptr<PromptCache> cache_;
     std::vector<std::unique_ptr<Slot>> slots_;

@@ -42,6 +42,9 @@ public:
         if (ec) alive_ = false;
     }
 
+    // The head is kept and goes out with the first chunk (or the end): one write and one packet
+    // instead of two, so the client wakes once for its first event (the overhead benchmark's
+    // added time to first byte, 2 CPUs under load).
     awaitable<void> start_stream(unsigned status, std::string_view content_type,
                                  const std::vector<std::pair<std::string, std::string>>& headers) override {
         bhttp::response<bhttp::empty_body> res{static_cast<bhttp::status>(status), version_};
@@ -54,29 +57,31 @@ public:
         started_ = true;
         streaming_ = true;
         bhttp::response_serializer<bhttp::empty_body> sr{res};
-        stream_.expires_after(limits_.write_timeout);
+        sr.split(true);
         beast::error_code ec;
-        co_await bhttp::async_write_header(stream_, sr, net::redirect_error(use_awaitable, ec));
+        while (!ec && !sr.is_header_done()) {
+            sr.next(ec, [&](beast::error_code&, const auto& buffers) {
+                const std::size_t n = beast::buffer_bytes(buffers);
+                const std::size_t at = head_.size();
+                head_.resize(at + n);
+                net::buffer_copy(net::buffer(head_.data() + at, n), buffers);
+                sr.consume(n);
+            });
+        }
         if (ec) alive_ = false;
+        co_return;
     }
 
     awaitable<bool> write_chunk(std::string_view data) override {
         if (!alive_) co_return false;
         if (data.empty()) co_return true;
-        stream_.expires_after(limits_.write_timeout);
-        beast::error_code ec;
-        co_await net::async_write(stream_, bhttp::make_chunk(net::const_buffer(data.data(), data.size())),
-                                  net::redirect_error(use_awaitable, ec));
-        if (ec) alive_ = false;
+        co_await write_with_head(bhttp::make_chunk(net::const_buffer(data.data(), data.size())));
         co_return alive_;
     }
 
     awaitable<void> end_stream() override {
         if (!alive_ || !streaming_) co_return;
-        stream_.expires_after(limits_.write_timeout);
-        beast::error_code ec;
-        co_await net::async_write(stream_, bhttp::make_chunk_last(), net::redirect_error(use_awaitable, ec));
-        if (ec) alive_ = false;
+        co_await write_with_head(bhttp::make_chunk_last());
         streaming_ = false;
     }
 
@@ -121,6 +126,20 @@ public:
     bool streaming() const { return streaming_; }
 
 private:
+    template <class Buffers>
+    awaitable<void> write_with_head(const Buffers& body) {
+        stream_.expires_after(limits_.write_timeout);
+        beast::error_code ec;
+        if (head_.empty()) {
+            co_await net::async_write(stream_, body, net::redirect_error(use_awaitable, ec));
+        } else {
+            co_await net::async_write(stream_, beast::buffers_cat(net::buffer(head_), body),
+                                      net::redirect_error(use_awaitable, ec));
+            head_.clear();
+        }
+        if (ec) alive_ = false;
+    }
+
     beast::tcp_stream& stream_;
     beast::flat_buffer& buffer_;
     const ServerLimits& limits_;
@@ -129,6 +148,7 @@ private:
     bool started_ = false;
     bool streaming_ = false;
     bool alive_ = true;
+    std::string head_;  // the stream's head, not yet written
 };
 
 }  // namespace

@@ -35,6 +35,7 @@ public:
                                  const std::vector<std::pair<std::string, std::string>>& headers = {}) = 0;
 
     // A chunked streaming response: headers first, then any number of chunks, then the end.
+    // The headers go out with the first chunk (or the end), not on their own.
     // write_chunk returns false when the client has gone (the stream is then dead).
     virtual awaitable<void> start_stream(unsigned status, std::string_view content_type,
                                          const std::vector<std::pair<std::string, std::string>>& headers = {}) = 0;

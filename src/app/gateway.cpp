@@ -11,7 +11,7 @@
 #include "anthropic/response_encoder.hpp"
 #include "app/diagnosed_sink.hpp"
 #include "app/event_sinks.hpp"
-#include "common/heap_stats.hpp"
+#include "common/allocator.hpp"
 #include "common/json.hpp"
 #include "ir/prompt_stability.hpp"
 #include "observe/status_page.hpp"

@@ -1,10 +1,6 @@
 // Backend construction and server lifecycles (see server_runner.hpp).
 #include "app/server_runner.hpp"
 
-#if defined(__GLIBC__)
-#include <malloc.h>
-#endif
-
 #include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
@@ -16,6 +12,7 @@
 #include <sstream>
 
 #include "app/recorder.hpp"
+#include "common/allocator.hpp"
 #include "backends/upstream_backend.hpp"
 #include "backends/web_search_backend.hpp"
 #include "fleet/fleet_backend.hpp"
@@ -68,17 +65,7 @@ std::shared_ptr<backends::Backend> make_engine_backend(const Config& cfg, std::s
         ss << f.rdbuf();
         eo.template_override = ss.str();
     }
-#if defined(__GLIBC__)
-    // Snapshot buffers (a sequence's KV state: megabytes, one or more per request) are
-    // allocated and freed all the time. glibc's mmap threshold grows to the size of the largest
-    // block freed (up to 32 MiB), after which such buffers come from the heap and can leave it
-    // fragmented. A fixed threshold keeps every block of 256 KiB or more in its own mapping,
-    // returned to the system when freed (bench/soak: 12-17 MiB held free by the allocator
-    // instead of 62-100 MiB; README "Soak" has the runs). (A user who tunes the allocator through
-    // GLIBC_TUNABLES=glibc.malloc.*=... keeps their settings and glibc's defaults for the rest.)
-    const char* tunables = std::getenv("GLIBC_TUNABLES");
-    if (!tunables || !std::strstr(tunables, "glibc.malloc.")) ::mallopt(M_MMAP_THRESHOLD, 256 << 10);
-#endif
+    common::keep_large_blocks_mapped();  // snapshot buffers: allocator.hpp
     try {
         const auto ram_budget = eo.cache.ram_budget_bytes, disk_budget = eo.cache.disk_budget_bytes;
         auto eng = std::make_shared<engine::Engine>(std::move(eo));

@@ -31,7 +31,6 @@ public:
     ContextWindow window() const override;
     void stop() override;
 
-    engine::Engine& engine() { return *engine_; }
 
 private:
     awaitable<ir::Result<engine::RenderedPrompt>> render(const ir::Request& req);

@@ -80,7 +80,6 @@ public:
     bool serves(const std::string& model_id) const override;
     std::string count_tokens_method() const override;
 
-    const UpstreamConfig& config() const { return cfg_; }
 
     struct Attempt;  // one try at a request (defined in the .cpp)
 

@@ -2,8 +2,6 @@
 // output, snapshots (see engine.hpp).
 #include "engine/engine.hpp"
 
-#include <malloc.h>
-
 #include <llama.h>
 #include <sampling.h>
 #include <spdlog/spdlog.h>
@@ -12,6 +10,7 @@
 #include <chrono>
 #include <filesystem>
 
+#include "common/allocator.hpp"
 #include "engine/output_parser.hpp"
 #include "engine/sampling.hpp"
 #include "engine/text_stream.hpp"
@@ -209,7 +208,7 @@ void Engine::return_free_memory(bool force) {
     auto now = std::chrono::steady_clock::now();
     if (!force && now - last_trim_ < std::chrono::seconds(2)) return;
     last_trim_ = now;
-    ::malloc_trim(0);
+    common::trim_heap();
 }
 
 void Engine::run() {

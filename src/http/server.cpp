@@ -352,7 +352,6 @@ void Server::stop() {
     });
 }
 
-std::size_t Server::active_connections() const { return state_->connections; }
 void Server::on_connection_closed(std::function<void()> f) { state_->on_closed = std::move(f); }
 
 }  // namespace anyclaude::http

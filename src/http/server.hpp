@@ -67,7 +67,6 @@ public:
 
     void start();  // begins accepting (on the executor)
     void stop();   // stops accepting; open sessions finish their current request
-    std::size_t active_connections() const;
     // Called on the executor each time a session ends (either side closed its connection, or a
     // limit or timeout did), after its socket is closed; connections refused over
     // max_connections never start one. Lets tests wait for the server instead of the clock.

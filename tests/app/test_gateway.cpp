@@ -9,7 +9,7 @@
 #include <boost/json.hpp>
 
 #include "app/gateway_fixture.hpp"
-#include "common/heap_stats.hpp"
+#include "common/allocator.hpp"
 #include "support/test_support.hpp"
 
 using namespace anyclaude;

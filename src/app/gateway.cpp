@@ -11,6 +11,7 @@
 #include "anthropic/response_encoder.hpp"
 #include "app/diagnosed_sink.hpp"
 #include "app/event_sinks.hpp"
+#include "app/ping_sink.hpp"
 #include "common/allocator.hpp"
 #include "common/json.hpp"
 #include "ir/prompt_stability.hpp"
@@ -284,6 +285,8 @@ awaitable<void> Gateway::messages(const http::Request& req, http::ResponseWriter
     r.subagent = req.find("x-claude-code-agent-id") != req.end() || ir::billing_marks_subagent(r);
     if (cfg_.strip_billing_header) ir::strip_billing_header(r);
     r.backend_model = map_model(r.model);
+    // The max-tokens-cap setting, for every backend alike (each then fits it to its window).
+    if (cfg_.max_tokens_cap > 0) r.max_tokens = std::min(r.max_tokens, cfg_.max_tokens_cap);
     observe::RequestSummary* summary = observe::summary_of(w);
     if (summary) {
         summary->session = observe::session_key(req, r.user_id);
@@ -300,9 +303,10 @@ awaitable<void> Gateway::messages(const http::Request& req, http::ResponseWriter
     if (r.stream) {
         SseSink sink(w);
         DiagnosedSink diagnosed(sink, r);
+        PingingSink pinging(diagnosed, std::chrono::milliseconds(cfg_.ping_interval_ms));
         std::optional<ir::ApiError> err;
-        auto run = [&]() -> awaitable<void> { err = co_await backend_->generate(r, diagnosed); };
-        auto outcome = co_await (run() || w.wait_client_gone());
+        auto run = [&]() -> awaitable<void> { err = co_await backend_->generate(r, pinging); };
+        auto outcome = co_await ((run() || pinging.run()) || w.wait_client_gone());
         if (outcome.index() == 1) {
             ++stats_.client_disconnects;
             spdlog::info("client {} disconnected; request cancelled", w.peer());

@@ -72,7 +72,6 @@ std::shared_ptr<backends::Backend> make_engine_backend(const Config& cfg, std::s
         if (view) *view = observe::engine_view(eng, ram_budget, disk_budget);
         backends::EngineBackendOptions bo;
         bo.ping_interval = std::chrono::milliseconds(cfg.ping_interval_ms);
-        bo.max_tokens_cap = cfg.max_tokens_cap;
         return std::make_shared<backends::EngineBackend>(std::move(eng), bo);
     } catch (const std::exception& e) {
         *why = e.what();
@@ -144,11 +143,9 @@ std::shared_ptr<backends::Backend> make_model_backend(const Config& cfg, std::st
     } else if (cfg.mid_system == "user") {
         uc.mid_system = openai::MidSystem::as_user;
     }
-    uc.max_tokens_cap = cfg.max_tokens_cap;
     uc.log_bodies = cfg.log_bodies;
     uc.commit_grace = std::chrono::milliseconds(cfg.commit_grace_ms);
     uc.context_window = cfg.context_window;
-    uc.ping_interval = std::chrono::milliseconds(cfg.ping_interval_ms);
     uc.vision_model = cfg.vision_model;
     if (cfg.backends.size() > 1) return make_fleet(cfg, uc, why, fleet);
     return std::make_shared<backends::UpstreamBackend>(std::move(uc));

@@ -217,15 +217,7 @@ awaitable<void> Gateway::list_models(const std::string& path, http::ResponseWrit
     std::string id = path.substr(std::string("/v1/models/").size());
     for (const auto& e : entries) {
         if (e.id == id) {
-            std::string body;
-            json::Writer j(body);
-            j.begin_object();
-            j.key("type").value("model");
-            j.key("id").value(e.id);
-            j.key("display_name").value(e.display_name);
-            j.key("created_at").value("2025-01-01T00:00:00Z");
-            j.end_object();
-            co_await w.send(200, "application/json", std::move(body));
+            co_await w.send(200, "application/json", anthropic::model_body(e));
             co_return;
         }
     }

@@ -11,6 +11,7 @@
 #include <map>
 #include <sstream>
 
+#include "anthropic/response_encoder.hpp"
 #include "app/recorder.hpp"
 #include "common/allocator.hpp"
 #include "backends/upstream_backend.hpp"
@@ -214,7 +215,8 @@ std::unique_ptr<http::Server> make_server(net::io_context& ioc, const Config& cf
     auto obs = make_observatory(cfg, view, fleet);
     gw->set_observatory(obs);
     handler = obs->wrap(std::move(handler));
-    auto server = std::make_unique<http::Server>(ioc.get_executor(), limits, std::move(handler));
+    auto server = std::make_unique<http::Server>(ioc.get_executor(), limits, std::move(handler),
+                                                 http::ErrorBody{"application/json", anthropic::transport_error_body});
     if (auto err = server->listen(cfg.host, cfg.port); !err.empty()) throw std::runtime_error(err);
     if (!cfg.port_file.empty()) {
         std::string tmp = cfg.port_file + ".tmp";

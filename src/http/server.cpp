@@ -11,15 +11,6 @@ namespace {
 
 constexpr std::size_t kMaxKeptBytes = 1u << 20;  // bytes a client may send while we stream to it
 
-std::string json_error(std::string_view type, std::string_view message) {
-    std::string out = R"({"type":"error","error":{"type":")";
-    out += type;
-    out += R"(","message":")";
-    out += message;  // callers pass fixed ASCII messages without quotes
-    out += "\"}}";
-    return out;
-}
-
 class SessionWriter final : public ResponseWriter {
 public:
     SessionWriter(beast::tcp_stream& stream, beast::flat_buffer& buffer, const ServerLimits& limits, bool keep_alive,
@@ -154,13 +145,14 @@ private:
 }  // namespace
 
 struct Server::State : std::enable_shared_from_this<Server::State> {
-    State(net::any_io_executor ex, ServerLimits l, Handler h)
-        : executor(ex), acceptor(ex), limits(l), handler(std::move(h)) {}
+    State(net::any_io_executor ex, ServerLimits l, Handler h, ErrorBody e)
+        : executor(ex), acceptor(ex), limits(l), handler(std::move(h)), errors(std::move(e)) {}
 
     net::any_io_executor executor;
     tcp::acceptor acceptor;
     ServerLimits limits;
     Handler handler;
+    ErrorBody errors;
     std::function<void()> on_closed;
     std::atomic<std::size_t> connections{0};
     std::atomic<bool> stopping{false};
@@ -188,13 +180,16 @@ struct Server::State : std::enable_shared_from_this<Server::State> {
         }
     }
 
-    awaitable<void> reply_and_close(beast::tcp_stream& stream, bhttp::status status, std::string_view type,
-                                    std::string_view message) {
+    std::string error_body(unsigned status, std::string_view message) const {
+        return errors.render ? errors.render(status, message) : std::string(message);
+    }
+
+    awaitable<void> reply_and_close(beast::tcp_stream& stream, bhttp::status status, std::string_view message) {
         bhttp::response<bhttp::string_body> res{status, 11};
         res.set(bhttp::field::server, "anyclaude");
-        res.set(bhttp::field::content_type, "application/json");
+        res.set(bhttp::field::content_type, errors.content_type);
         res.keep_alive(false);
-        res.body() = json_error(type, message);
+        res.body() = error_body(static_cast<unsigned>(status), message);
         res.prepare_payload();
         stream.expires_after(limits.write_timeout);
         beast::error_code ec;
@@ -268,24 +263,23 @@ struct Server::State : std::enable_shared_from_this<Server::State> {
                               limits.read_timeout.count());
                 std::string why = "The request was not received in full within " +
                                   std::to_string(limits.read_timeout.count()) + " ms.";
-                co_await reply_and_close(stream, bhttp::status::request_timeout, "timeout_error", why);
+                co_await reply_and_close(stream, bhttp::status::request_timeout, why);
                 break;
             }
             if (ec == bhttp::error::body_limit) {
-                co_await reply_and_close(stream, bhttp::status::payload_too_large, "request_too_large",
+                co_await reply_and_close(stream, bhttp::status::payload_too_large,
                                          "Request body exceeds the maximum allowed size.");
                 break;
             }
             if (ec == bhttp::error::header_limit) {
                 co_await reply_and_close(stream, bhttp::status::request_header_fields_too_large,
-                                         "invalid_request_error", "Request headers are too large.");
+                                         "Request headers are too large.");
                 break;
             }
             if (ec == bhttp::error::end_of_stream || ec == net::error::eof || ec == net::error::connection_reset)
                 break;
             if (ec) {
-                co_await reply_and_close(stream, bhttp::status::bad_request, "invalid_request_error",
-                                         "Malformed HTTP request.");
+                co_await reply_and_close(stream, bhttp::status::bad_request, "Malformed HTTP request.");
                 break;
             }
             stream.expires_never();
@@ -300,8 +294,8 @@ struct Server::State : std::enable_shared_from_this<Server::State> {
             }
             if (failed) {
                 if (writer.started()) break;  // the response is half written: only closing is left
-                co_await static_cast<ResponseWriter&>(writer).send(
-                    500, "application/json", json_error("api_error", "Internal server error."));
+                co_await static_cast<ResponseWriter&>(writer).send(500, errors.content_type,
+                                                                   error_body(500, "Internal server error."));
             }
             if (writer.streaming()) co_await writer.end_stream();
             if (!writer.alive() || !writer.keep_alive()) break;
@@ -315,8 +309,8 @@ struct Server::State : std::enable_shared_from_this<Server::State> {
     }
 };
 
-Server::Server(net::any_io_executor ex, ServerLimits limits, Handler handler)
-    : state_(std::make_shared<State>(ex, limits, std::move(handler))) {}
+Server::Server(net::any_io_executor ex, ServerLimits limits, Handler handler, ErrorBody errors)
+    : state_(std::make_shared<State>(ex, limits, std::move(handler), std::move(errors))) {}
 
 Server::~Server() { stop(); }
 

@@ -55,9 +55,18 @@ public:
 
 using Handler = std::function<awaitable<void>(const Request&, ResponseWriter&)>;
 
+// The body of an answer the transport gives by itself (400 malformed, 408 too slow, 413 body or
+// 431 headers too large, 500 when the handler threw): the protocol on top shapes it (the gateway
+// passes Anthropic's error JSON, anthropic::transport_error_body). Without one: the message as
+// plain text.
+struct ErrorBody {
+    std::string content_type = "text/plain; charset=utf-8";
+    std::function<std::string(unsigned status, std::string_view message)> render;
+};
+
 class Server {
 public:
-    Server(net::any_io_executor ex, ServerLimits limits, Handler handler);
+    Server(net::any_io_executor ex, ServerLimits limits, Handler handler, ErrorBody errors = {});
     ~Server();
 
     // Binds and listens; returns an error text on failure ("" on success). port 0 picks a free one.

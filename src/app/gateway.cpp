@@ -297,8 +297,13 @@ awaitable<void> Gateway::messages(const http::Request& req, http::ResponseWriter
         DiagnosedSink diagnosed(sink, r);
         PingingSink pinging(diagnosed, std::chrono::milliseconds(cfg_.ping_interval_ms));
         std::optional<ir::ApiError> err;
-        auto run = [&]() -> awaitable<void> { err = co_await backend_->generate(r, pinging); };
-        auto outcome = co_await ((run() || pinging.run()) || w.wait_client_gone());
+        // Pings beside the backend (they end with it); nested in a coroutine of its own because
+        // `(a || b) || c` flattens to one variant, where index 1 would be the pinger.
+        auto run = [&]() -> awaitable<void> {
+            auto generate = [&]() -> awaitable<void> { err = co_await backend_->generate(r, pinging); };
+            co_await (generate() || pinging.run());
+        };
+        auto outcome = co_await (run() || w.wait_client_gone());
         if (outcome.index() == 1) {
             ++stats_.client_disconnects;
             spdlog::info("client {} disconnected; request cancelled", w.peer());

@@ -16,7 +16,7 @@ awaitable<void> PingingSink::run() {
         // Before message_start: look again in an interval. After the first block nothing more is
         // due; the caller cancels this wait.
         if (first_block_)
-            timer.expires_at(Clock::time_point::max());
+            timer.expires_after(std::chrono::hours(24));
         else if (!started_)
             timer.expires_after(interval_);
         else

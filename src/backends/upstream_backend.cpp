@@ -355,7 +355,7 @@ awaitable<void> UpstreamBackend::keepalive(const ir::Request& req, EventSink& si
     if (!sink.committed()) {
         co_await sink.emit(message_start(at));
     }
-    timer.expires_at(std::chrono::steady_clock::time_point::max());
+    timer.expires_after(std::chrono::hours(24));
     co_await timer.async_wait(use_awaitable);
 }
 

@@ -73,6 +73,7 @@ public:
     awaitable<ir::Result<int64_t>> count_tokens(const ir::Request& req) override;
     std::vector<ModelInfo> models() const override;
     std::string describe() const override;
+    const UpstreamConfig& config() const { return cfg_; }  // the fleet reads its members' URLs and keys
     awaitable<BackendStatus> status() override;
     ContextWindow window() const override;
     bool serves(const std::string& model_id) const override;

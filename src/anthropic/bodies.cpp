@@ -1,4 +1,5 @@
-// Small Anthropic response bodies: errors, count_tokens, the model list (see response_encoder.hpp).
+// Small Anthropic response bodies: errors (the transport's too), count_tokens, the models (see
+// response_encoder.hpp).
 #include "anthropic/response_encoder.hpp"
 #include "common/json.hpp"
 
@@ -10,7 +11,35 @@ namespace {
 // stable (clients only display it).
 constexpr const char* kModelCreatedAt = "2025-01-01T00:00:00Z";
 
+void model_object(json::Writer& w, const ModelEntry& m) {
+    w.begin_object();
+    w.key("type").value("model");
+    w.key("id").value(m.id);
+    w.key("display_name").value(m.display_name.empty() ? m.id : m.display_name);
+    w.key("created_at").value(kModelCreatedAt);
+    w.end_object();
+}
+
+// The error type of each answer the HTTP transport gives by itself.
+constexpr std::pair<unsigned, const char*> kTransportErrorTypes[] = {
+    {400, "invalid_request_error"}, {408, "timeout_error"}, {413, "request_too_large"},
+    {431, "invalid_request_error"}, {500, "api_error"}};
+
 }  // namespace
+
+std::string transport_error_body(unsigned status, std::string_view message) {
+    ir::ApiError err{static_cast<int>(status), "api_error", std::string(message)};
+    for (const auto& [s, type] : kTransportErrorTypes)
+        if (s == status) err.type = type;
+    return error_body(err);
+}
+
+std::string model_body(const ModelEntry& model) {
+    std::string out;
+    json::Writer w(out);
+    model_object(w, model);
+    return out;
+}
 
 std::string error_body(const ir::ApiError& err) {
     std::string out;
@@ -39,14 +68,7 @@ std::string models_body(const std::vector<ModelEntry>& models) {
     json::Writer w(out);
     w.begin_object();
     w.key("data").begin_array();
-    for (const ModelEntry& m : models) {
-        w.begin_object();
-        w.key("type").value("model");
-        w.key("id").value(m.id);
-        w.key("display_name").value(m.display_name.empty() ? m.id : m.display_name);
-        w.key("created_at").value(kModelCreatedAt);
-        w.end_object();
-    }
+    for (const ModelEntry& m : models) model_object(w, m);
     w.end_array();
     w.key("has_more").value(false);
     w.key("first_id");

@@ -1,19 +1,34 @@
 // Cache diagnosis by message id (see cache_diagnosis.hpp).
 #include "anthropic/cache_diagnosis.hpp"
 
-#include "common/fnv1a.hpp"
+#include <cstring>
 
 namespace anyclaude::anthropic {
 
 namespace {
 
-// Hashes fields with their lengths, so ("ab","c") and ("a","bc") differ.
+// Hashes fields with their lengths, so ("ab","c") and ("a","bc") differ. Eight bytes a step:
+// the byte-wise FNV-1a with a length string per field took 7% of the gateway's CPU on the
+// overhead benchmark's 57 KB request (perf), on the path before the request goes upstream. The
+// hashes live only in this process's memory (compared, never stored), so any good mix will do.
 struct Hasher {
-    uint64_t h = fnv1a::kOffsetBasis;
+    uint64_t h = 0x9e3779b97f4a7c15ull;
     std::size_t bytes = 0;
+    void word(uint64_t w) {
+        h = (h ^ w) * 0xff51afd7ed558ccdull;
+        h ^= h >> 32;
+    }
     void add(std::string_view s) {
-        std::string n = std::to_string(s.size()) + ":";
-        h = fnv1a::mix(fnv1a::mix(h, n), s);
+        word(s.size());
+        std::size_t i = 0;
+        for (; i + 8 <= s.size(); i += 8) {
+            uint64_t w;
+            std::memcpy(&w, s.data() + i, 8);
+            word(w);
+        }
+        uint64_t tail = 0;
+        if (i < s.size()) std::memcpy(&tail, s.data() + i, s.size() - i);
+        word(tail);
         bytes += s.size();
     }
 };

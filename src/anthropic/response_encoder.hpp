@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "ir/error.hpp"
@@ -25,6 +26,12 @@ struct ModelEntry {
 };
 // GET /v1/models body: {"data":[{"type":"model","id",...}],"has_more":false,"first_id","last_id"}
 std::string models_body(const std::vector<ModelEntry>& models);
+// One model: GET /v1/models/{id}.
+std::string model_body(const ModelEntry& model);
+
+// The error body of an answer the HTTP transport gives by itself (http::ErrorBody): 400
+// malformed, 408 too slow, 413, 431, 500, with Anthropic's error type for each.
+std::string transport_error_body(unsigned status, std::string_view message);
 
 // Collects a whole event stream into the message JSON returned for stream:false.
 class MessageAggregator {

@@ -105,4 +105,8 @@ const std::vector<std::string>& setting_names();
 // commit-grace-ms, ping-interval-ms).
 std::string env_name(const std::string& setting);
 
+// The settings part of --help, generated from the settings table: grouped, each flag with its
+// variable, what it does and its default.
+std::string settings_help();
+
 }  // namespace anyclaude::app

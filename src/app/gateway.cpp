@@ -11,7 +11,8 @@
 #include "anthropic/response_encoder.hpp"
 #include "app/diagnosed_sink.hpp"
 #include "app/event_sinks.hpp"
-#include "common/heap_stats.hpp"
+#include "app/ping_sink.hpp"
+#include "common/allocator.hpp"
 #include "common/json.hpp"
 #include "ir/prompt_stability.hpp"
 #include "observe/status_page.hpp"
@@ -216,15 +217,7 @@ awaitable<void> Gateway::list_models(const std::string& path, http::ResponseWrit
     std::string id = path.substr(std::string("/v1/models/").size());
     for (const auto& e : entries) {
         if (e.id == id) {
-            std::string body;
-            json::Writer j(body);
-            j.begin_object();
-            j.key("type").value("model");
-            j.key("id").value(e.id);
-            j.key("display_name").value(e.display_name);
-            j.key("created_at").value("2025-01-01T00:00:00Z");
-            j.end_object();
-            co_await w.send(200, "application/json", std::move(body));
+            co_await w.send(200, "application/json", anthropic::model_body(e));
             co_return;
         }
     }
@@ -284,6 +277,8 @@ awaitable<void> Gateway::messages(const http::Request& req, http::ResponseWriter
     r.subagent = req.find("x-claude-code-agent-id") != req.end() || ir::billing_marks_subagent(r);
     if (cfg_.strip_billing_header) ir::strip_billing_header(r);
     r.backend_model = map_model(r.model);
+    // The max-tokens-cap setting, for every backend alike (each then fits it to its window).
+    if (cfg_.max_tokens_cap > 0) r.max_tokens = std::min(r.max_tokens, cfg_.max_tokens_cap);
     observe::RequestSummary* summary = observe::summary_of(w);
     if (summary) {
         summary->session = observe::session_key(req, r.user_id);
@@ -300,8 +295,14 @@ awaitable<void> Gateway::messages(const http::Request& req, http::ResponseWriter
     if (r.stream) {
         SseSink sink(w);
         DiagnosedSink diagnosed(sink, r);
+        PingingSink pinging(diagnosed, std::chrono::milliseconds(cfg_.ping_interval_ms));
         std::optional<ir::ApiError> err;
-        auto run = [&]() -> awaitable<void> { err = co_await backend_->generate(r, diagnosed); };
+        // Pings beside the backend (they end with it); nested in a coroutine of its own because
+        // `(a || b) || c` flattens to one variant, where index 1 would be the pinger.
+        auto run = [&]() -> awaitable<void> {
+            auto generate = [&]() -> awaitable<void> { err = co_await backend_->generate(r, pinging); };
+            co_await (generate() || pinging.run());
+        };
         auto outcome = co_await (run() || w.wait_client_gone());
         if (outcome.index() == 1) {
             ++stats_.client_disconnects;

@@ -1,10 +1,6 @@
 // Backend construction and server lifecycles (see server_runner.hpp).
 #include "app/server_runner.hpp"
 
-#if defined(__GLIBC__)
-#include <malloc.h>
-#endif
-
 #include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
@@ -15,7 +11,9 @@
 #include <map>
 #include <sstream>
 
+#include "anthropic/response_encoder.hpp"
 #include "app/recorder.hpp"
+#include "common/allocator.hpp"
 #include "backends/upstream_backend.hpp"
 #include "backends/web_search_backend.hpp"
 #include "fleet/fleet_backend.hpp"
@@ -68,24 +66,13 @@ std::shared_ptr<backends::Backend> make_engine_backend(const Config& cfg, std::s
         ss << f.rdbuf();
         eo.template_override = ss.str();
     }
-#if defined(__GLIBC__)
-    // Snapshot buffers (a sequence's KV state: megabytes, one or more per request) are
-    // allocated and freed all the time. glibc's mmap threshold grows to the size of the largest
-    // block freed (up to 32 MiB), after which such buffers come from the heap and can leave it
-    // fragmented. A fixed threshold keeps every block of 256 KiB or more in its own mapping,
-    // returned to the system when freed (bench/soak: 12-17 MiB held free by the allocator
-    // instead of 62-100 MiB; README "Soak" has the runs). (A user who tunes the allocator through
-    // GLIBC_TUNABLES=glibc.malloc.*=... keeps their settings and glibc's defaults for the rest.)
-    const char* tunables = std::getenv("GLIBC_TUNABLES");
-    if (!tunables || !std::strstr(tunables, "glibc.malloc.")) ::mallopt(M_MMAP_THRESHOLD, 256 << 10);
-#endif
+    common::keep_large_blocks_mapped();  // snapshot buffers: allocator.hpp
     try {
         const auto ram_budget = eo.cache.ram_budget_bytes, disk_budget = eo.cache.disk_budget_bytes;
         auto eng = std::make_shared<engine::Engine>(std::move(eo));
         if (view) *view = observe::engine_view(eng, ram_budget, disk_budget);
         backends::EngineBackendOptions bo;
         bo.ping_interval = std::chrono::milliseconds(cfg.ping_interval_ms);
-        bo.max_tokens_cap = cfg.max_tokens_cap;
         return std::make_shared<backends::EngineBackend>(std::move(eng), bo);
     } catch (const std::exception& e) {
         *why = e.what();
@@ -157,11 +144,9 @@ std::shared_ptr<backends::Backend> make_model_backend(const Config& cfg, std::st
     } else if (cfg.mid_system == "user") {
         uc.mid_system = openai::MidSystem::as_user;
     }
-    uc.max_tokens_cap = cfg.max_tokens_cap;
     uc.log_bodies = cfg.log_bodies;
     uc.commit_grace = std::chrono::milliseconds(cfg.commit_grace_ms);
     uc.context_window = cfg.context_window;
-    uc.ping_interval = std::chrono::milliseconds(cfg.ping_interval_ms);
     uc.vision_model = cfg.vision_model;
     if (cfg.backends.size() > 1) return make_fleet(cfg, uc, why, fleet);
     return std::make_shared<backends::UpstreamBackend>(std::move(uc));
@@ -230,7 +215,8 @@ std::unique_ptr<http::Server> make_server(net::io_context& ioc, const Config& cf
     auto obs = make_observatory(cfg, view, fleet);
     gw->set_observatory(obs);
     handler = obs->wrap(std::move(handler));
-    auto server = std::make_unique<http::Server>(ioc.get_executor(), limits, std::move(handler));
+    auto server = std::make_unique<http::Server>(ioc.get_executor(), limits, std::move(handler),
+                                                 http::ErrorBody{"application/json", anthropic::transport_error_body});
     if (auto err = server->listen(cfg.host, cfg.port); !err.empty()) throw std::runtime_error(err);
     if (!cfg.port_file.empty()) {
         std::string tmp = cfg.port_file + ".tmp";

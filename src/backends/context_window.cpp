@@ -163,9 +163,8 @@ std::string probe_body(const WindowProbe& probe, const std::string& model) {
     return out;
 }
 
-int64_t fit_max_tokens(int64_t requested, int64_t prompt_tokens, int64_t window, int64_t cap) {
+int64_t fit_max_tokens(int64_t requested, int64_t prompt_tokens, int64_t window) {
     int64_t n = requested;
-    if (cap > 0) n = std::min(n, cap);
     if (window > 0) n = std::min(n, window - prompt_tokens);
     return std::max<int64_t>(n, 1);
 }

@@ -50,10 +50,10 @@ const std::vector<WindowProbe>& window_probes();
 // The body a probe sends ("" for GET): Ollama's /api/show names the model.
 std::string probe_body(const WindowProbe& probe, const std::string& model);
 
-// How many tokens may be generated: requested, cut to cap (when > 0) and to window - prompt
-// (when the window is known), never below 1. The embedded engine (exact prompt) and the
-// upstream backend (estimated prompt) both size max_tokens with it.
-int64_t fit_max_tokens(int64_t requested, int64_t prompt_tokens, int64_t window, int64_t cap);
+// How many tokens may be generated: requested (already cut to the max-tokens-cap setting by the
+// front door), cut to window - prompt (when the window is known), never below 1. The embedded
+// engine (exact prompt) and the upstream backend (estimated prompt) both size max_tokens with it.
+int64_t fit_max_tokens(int64_t requested, int64_t prompt_tokens, int64_t window);
 
 // An estimated prompt the gateway refuses without asking the backend: over 1.25x the window.
 // The estimate (ir::estimate_tokens, ~4 bytes a token) is rough; the backend's own count is

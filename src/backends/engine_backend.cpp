@@ -197,7 +197,7 @@ awaitable<std::optional<ir::ApiError>> EngineBackend::generate(const ir::Request
     job->gen.temperature = req.temperature.value_or(1.0);
     job->gen.top_p = req.top_p.value_or(1.0);
     job->gen.top_k = static_cast<int>(req.top_k.value_or(0));
-    job->gen.max_tokens = fit_max_tokens(req.max_tokens, n, max_prompt + 1, opt_.max_tokens_cap);
+    job->gen.max_tokens = fit_max_tokens(req.max_tokens, n, max_prompt + 1);
     job->gen.stop_sequences = req.stop_sequences;
     if (job->gen.temperature > 0) job->gen.seed = static_cast<uint32_t>(std::random_device{}());
 
@@ -209,10 +209,10 @@ awaitable<std::optional<ir::ApiError>> EngineBackend::generate(const ir::Request
     // A request that waits in the engine's queue (every sequence busy) hears nothing from the
     // engine until it is admitted, which can take minutes behind long prefills: after one ping
     // interval of silence the client gets message_start (usage: the whole prompt as input, the
-    // best knowledge before admission; message_delta carries the final split) and then a ping
-    // each interval, so its connection and idle timers see a live stream. The engine's own
-    // message_start is then dropped. Pings go on until the first block starts.
-    bool started = false, first_token = false;
+    // best knowledge before admission; message_delta carries the final split); the front door
+    // then pings each interval until the first block starts (app/ping_sink.hpp). The engine's
+    // own message_start is then dropped.
+    bool started = false;
     for (;;) {
         co_await channel->wait(opt_.ping_interval);
         auto events = channel->take();
@@ -222,8 +222,6 @@ awaitable<std::optional<ir::ApiError>> EngineBackend::generate(const ir::Request
                 ir::Usage usage;
                 usage.input_tokens = n;
                 co_await sink.emit(ir::MessageStart{job->message_id, job->model_name, usage});
-            } else if (!first_token) {
-                co_await sink.emit(ir::Ping{});
             }
             continue;
         }
@@ -237,7 +235,6 @@ awaitable<std::optional<ir::ApiError>> EngineBackend::generate(const ir::Request
                 if (started) continue;
                 started = true;
             }
-            if (std::holds_alternative<ir::BlockStart>(ev)) first_token = true;
             bool stop = std::holds_alternative<ir::MessageStop>(ev);
             co_await sink.emit(ev);
             if (stop) co_return std::nullopt;

@@ -12,8 +12,8 @@
 namespace anyclaude::backends {
 
 struct EngineBackendOptions {
+    // message_start goes out after this long in the engine's queue (the front door then pings).
     std::chrono::milliseconds ping_interval{10000};
-    int64_t max_tokens_cap = 0;  // clamp max_tokens (0: only the context bounds it)
     std::string model_id;  // what /v1/models lists (default: the file name)
 };
 
@@ -31,7 +31,6 @@ public:
     ContextWindow window() const override;
     void stop() override;
 
-    engine::Engine& engine() { return *engine_; }
 
 private:
     awaitable<ir::Result<engine::RenderedPrompt>> render(const ir::Request& req);

@@ -2,8 +2,8 @@
 // Ollama, hosted APIs): ir::Request -> chat/completions JSON -> HTTP stream -> ir::Events.
 // Holds the client's HTTP status back until the upstream answers (so upstream errors keep their
 // status), but never longer than commit_grace (commit_grace_near_window when the prompt may be
-// over the window: see context_window.hpp's commit_grace): then message_start goes out and
-// pings follow until the first token.
+// over the window: see context_window.hpp's commit_grace): then message_start goes out (the
+// front door pings until the first token: app/ping_sink.hpp).
 // Learns each model's window once (upstream_probe.hpp; the context-window setting overrides
 // it), refuses a prompt clearly over it, sizes max_tokens to fit, and answers the backend's own
 // context errors as Anthropic's "prompt is too long: N tokens > M maximum".
@@ -41,7 +41,6 @@ struct UpstreamConfig {
     openai::MidSystem mid_system = openai::MidSystem::keep;
     bool mid_system_fallback = true;  // retry as_user when the template rejects a late system message
     openai::ThinkingControl thinking = openai::ThinkingControl::none;
-    int64_t max_tokens_cap = 32768;
     bool parse_text_tool_calls = true;
     std::chrono::milliseconds commit_grace{2000};
     // 30 s: a context error comes back once the upstream has tokenized the prompt (well under a
@@ -50,7 +49,6 @@ struct UpstreamConfig {
     // timeout (API_TIMEOUT_MS, 10 minutes by default), so holding the status costs it nothing.
     std::chrono::milliseconds commit_grace_near_window{30000};
     int64_t context_window = 0;  // the context-window setting (0: ask the backend)
-    std::chrono::milliseconds ping_interval{10000};
     http::ClientTimeouts timeouts;
     bool log_bodies = false;  // log upstream error texts (they may quote the request)
     std::string vision_model;  // requests carrying images go to this model on the same server ("" = none)
@@ -75,12 +73,12 @@ public:
     awaitable<ir::Result<int64_t>> count_tokens(const ir::Request& req) override;
     std::vector<ModelInfo> models() const override;
     std::string describe() const override;
+    const UpstreamConfig& config() const { return cfg_; }  // the fleet reads its members' URLs and keys
     awaitable<BackendStatus> status() override;
     ContextWindow window() const override;
     bool serves(const std::string& model_id) const override;
     std::string count_tokens_method() const override;
 
-    const UpstreamConfig& config() const { return cfg_; }
 
     struct Attempt;  // one try at a request (defined in the .cpp)
 

@@ -1,6 +1,7 @@
 // Implementation of the shared JSON helpers (see json.hpp).
 #include "common/json.hpp"
 
+#include <array>
 #include <charconv>
 #include <cmath>
 
@@ -22,6 +23,18 @@ ParseResult parse(std::string_view text, std::size_t max_depth) {
     return r;
 }
 
+namespace {
+// Bytes a JSON string cannot hold as they are: control characters, '"' and '\\'. One table
+// look-up a byte instead of three compares (write_string took 7% of the gateway's CPU on the
+// overhead benchmark: the 55 KB upstream body is mostly string content).
+constexpr std::array<bool, 256> kEscaped = [] {
+    std::array<bool, 256> t{};
+    for (int c = 0; c < 0x20; ++c) t[c] = true;
+    t['"'] = t['\\'] = true;
+    return t;
+}();
+}  // namespace
+
 void write_string(std::string_view s, std::string& out) {
     static const char* hex = "0123456789abcdef";
     out.reserve(out.size() + s.size() + 2);
@@ -31,11 +44,7 @@ void write_string(std::string_view s, std::string& out) {
     while (p < end) {
         // Copy the longest run that needs no escaping in one go.
         const char* run = p;
-        while (p < end) {
-            unsigned char c = static_cast<unsigned char>(*p);
-            if (c < 0x20 || c == '"' || c == '\\') break;
-            ++p;
-        }
+        while (p < end && !kEscaped[static_cast<unsigned char>(*p)]) ++p;
         out.append(run, static_cast<std::size_t>(p - run));
         if (p == end) break;
         unsigned char c = static_cast<unsigned char>(*p++);

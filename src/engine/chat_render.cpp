@@ -210,12 +210,6 @@ ChatRenderer::~ChatRenderer() = default;
 
 ir::Result<RenderedPrompt> ChatRenderer::render(const ir::Request& req) const { return impl_->render(req); }
 
-ir::Result<int64_t> ChatRenderer::count_tokens(const ir::Request& req) const {
-    auto r = render(req);
-    if (!r) return r.error();
-    return static_cast<int64_t>(r->tokens.size());
-}
-
 bool ChatRenderer::accepts_late_system() const { return impl_->late_system; }
 
 }  // namespace anyclaude::engine

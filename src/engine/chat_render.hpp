@@ -51,8 +51,6 @@ public:
     ~ChatRenderer();
 
     ir::Result<RenderedPrompt> render(const ir::Request& req) const;
-    // Exact prompt token count of req (render + tokenize).
-    ir::Result<int64_t> count_tokens(const ir::Request& req) const;
     // Whether this template accepts a system message after the first message (probed once).
     bool accepts_late_system() const;
 

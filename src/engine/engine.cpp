@@ -2,8 +2,6 @@
 // output, snapshots (see engine.hpp).
 #include "engine/engine.hpp"
 
-#include <malloc.h>
-
 #include <llama.h>
 #include <sampling.h>
 #include <spdlog/spdlog.h>
@@ -11,6 +9,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "common/allocator.hpp"
 #include "engine/output_parser.hpp"
 #include "engine/sampling.hpp"
 #include "engine/text_stream.hpp"
@@ -205,7 +204,7 @@ void Engine::return_free_memory(bool force) {
     auto now = std::chrono::steady_clock::now();
     if (!force && now - last_trim_ < std::chrono::seconds(2)) return;
     last_trim_ = now;
-    ::malloc_trim(0);
+    common::trim_heap();
 }
 
 void Engine::run() {

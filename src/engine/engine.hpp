@@ -157,7 +157,7 @@ public:
 private:
     struct Slot;
     void run();
-    void return_free_memory(bool force);  // malloc_trim, rate-limited
+    void return_free_memory(bool force);  // common::trim_heap, rate-limited
     bool admit(const std::shared_ptr<EngineJob>& job);
     void step();
     void finish(Slot& s, ir::StopReason reason, const std::string& stop_sequence = {});

@@ -141,6 +141,12 @@ public:
         co_return std::nullopt;
     }
 
+    awaitable<void> discard_rest(std::chrono::milliseconds within) override {
+        timeouts_.between_bytes = within;
+        while (co_await read_some()) {
+        }
+    }
+
 private:
     std::string describe(const beast::error_code& ec, const char* what) const {
         if (ec == beast::error::timeout) return std::string("timed out ") + what + " " + where_;

@@ -41,6 +41,10 @@ public:
     const std::string& error() const { return error_; }
     // The rest of the body, up to limit bytes (more is cut); check error() after.
     awaitable<std::string> read_all(std::size_t limit = 1u << 20);
+    // Reads and drops what is left of the body, waiting at most `within` between pieces, so that
+    // a kept-alive connection can go back to its pool (a stream's [DONE] comes before the end of
+    // the chunked body: stopping there cost a new connection per request).
+    virtual awaitable<void> discard_rest(std::chrono::milliseconds within) = 0;
 
 protected:
     std::string error_;

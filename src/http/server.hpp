@@ -35,6 +35,7 @@ public:
                                  const std::vector<std::pair<std::string, std::string>>& headers = {}) = 0;
 
     // A chunked streaming response: headers first, then any number of chunks, then the end.
+    // The headers go out with the first chunk (or the end), not on their own.
     // write_chunk returns false when the client has gone (the stream is then dead).
     virtual awaitable<void> start_stream(unsigned status, std::string_view content_type,
                                          const std::vector<std::pair<std::string, std::string>>& headers = {}) = 0;
@@ -54,9 +55,18 @@ public:
 
 using Handler = std::function<awaitable<void>(const Request&, ResponseWriter&)>;
 
+// The body of an answer the transport gives by itself (400 malformed, 408 too slow, 413 body or
+// 431 headers too large, 500 when the handler threw): the protocol on top shapes it (the gateway
+// passes Anthropic's error JSON, anthropic::transport_error_body). Without one: the message as
+// plain text.
+struct ErrorBody {
+    std::string content_type = "text/plain; charset=utf-8";
+    std::function<std::string(unsigned status, std::string_view message)> render;
+};
+
 class Server {
 public:
-    Server(net::any_io_executor ex, ServerLimits limits, Handler handler);
+    Server(net::any_io_executor ex, ServerLimits limits, Handler handler, ErrorBody errors = {});
     ~Server();
 
     // Binds and listens; returns an error text on failure ("" on success). port 0 picks a free one.
@@ -66,7 +76,6 @@ public:
 
     void start();  // begins accepting (on the executor)
     void stop();   // stops accepting; open sessions finish their current request
-    std::size_t active_connections() const;
     // Called on the executor each time a session ends (either side closed its connection, or a
     // limit or timeout did), after its socket is closed; connections refused over
     // max_connections never start one. Lets tests wait for the server instead of the clock.

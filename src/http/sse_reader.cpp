@@ -4,18 +4,26 @@
 namespace anyclaude::http {
 
 void SseReader::feed(std::string_view bytes, std::vector<SseEvent>& out) {
-    for (char c : bytes) {
-        if (c == '\n' && last_was_cr_) {  // the \n of a \r\n pair
+    // Whole runs up to the next line end at once: byte by byte this was 4.6% of the gateway's
+    // CPU on the overhead benchmark (perf), the most of any one function on the streamed path.
+    std::size_t i = 0;
+    while (i < bytes.size()) {
+        if (last_was_cr_ && bytes[i] == '\n') {  // the \n of a \r\n pair
             last_was_cr_ = false;
+            ++i;
             continue;
         }
-        last_was_cr_ = (c == '\r');
-        if (c == '\n' || c == '\r') {
-            on_line(line_, out);
-            line_.clear();
-        } else {
-            line_.push_back(c);
+        last_was_cr_ = false;
+        std::size_t end = bytes.find_first_of("\r\n", i);
+        if (end == std::string_view::npos) {
+            line_.append(bytes.substr(i));
+            return;
         }
+        line_.append(bytes.substr(i, end - i));
+        last_was_cr_ = bytes[end] == '\r';
+        on_line(line_, out);
+        line_.clear();
+        i = end + 1;
     }
 }
 

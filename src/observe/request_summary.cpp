@@ -25,14 +25,17 @@ awaitable<bool> ObservingWriter::write_chunk(std::string_view data) {
     co_return co_await inner_.write_chunk(data);
 }
 
+// One pass over the frames' "event: " lines (six searches of every chunk took 1.3% of the
+// gateway's CPU on the overhead benchmark, perf).
 void ObservingWriter::observe(std::string_view data) {
-    if (!s_.ttft_ms && (data.find("event: content_block_start") != std::string_view::npos ||
-                        data.find("event: content_block_delta") != std::string_view::npos))
-        s_.ttft_ms = std::chrono::duration<double, std::milli>(Clock::now() - s_.t0).count();
-    if (data.find("event: message_stop") != std::string_view::npos) s_.complete = true;
-    static constexpr std::string_view kept[] = {"event: message_start", "event: message_delta", "event: error"};
-    for (auto name : kept) {
-        for (std::size_t at = data.find(name); at != std::string_view::npos; at = data.find(name, at + 1)) {
+    static constexpr std::string_view kEvent = "event: ";
+    for (std::size_t at = data.find(kEvent); at != std::string_view::npos; at = data.find(kEvent, at + 1)) {
+        const std::size_t name_at = at + kEvent.size();
+        const std::string_view name = data.substr(name_at, data.find('\n', name_at) - name_at);
+        if (!s_.ttft_ms && (name == "content_block_start" || name == "content_block_delta"))
+            s_.ttft_ms = std::chrono::duration<double, std::milli>(Clock::now() - s_.t0).count();
+        if (name == "message_stop") s_.complete = true;
+        if (name == "message_start" || name == "message_delta" || name == "error") {
             std::size_t end = data.find("\n\n", at);
             s_.frames.append(data.substr(at, end == std::string_view::npos ? end : end - at));
             s_.frames += "\n\n";

@@ -29,7 +29,6 @@ public:
     void close(std::vector<ir::Event>& out);  // closes the open block, if any
 
     bool produced_tool_use() const { return tool_blocks_ > 0; }
-    bool produced_any_block() const { return next_index_ > 0; }
     // The last bytes of all text emitted (enough to test for a stop sequence).
     const std::string& text_tail() const { return text_tail_; }
 

@@ -27,6 +27,21 @@ TEST(Bodies, EveryErrorType) {
               R"({"type":"error","error":{"type":"rate_limit_error","message":"x"}})");
 }
 
+// The answers the HTTP transport gives by itself get Anthropic's shape and type from here.
+TEST(Bodies, TransportErrors) {
+    EXPECT_EQ(transport_error_body(408, "slow"), R"({"type":"error","error":{"type":"timeout_error","message":"slow"}})");
+    EXPECT_EQ(transport_error_body(413, "big"),
+              R"({"type":"error","error":{"type":"request_too_large","message":"big"}})");
+    EXPECT_EQ(transport_error_body(400, "m"), R"({"type":"error","error":{"type":"invalid_request_error","message":"m"}})");
+    EXPECT_EQ(transport_error_body(431, "h"), R"({"type":"error","error":{"type":"invalid_request_error","message":"h"}})");
+    EXPECT_EQ(transport_error_body(500, "i"), R"({"type":"error","error":{"type":"api_error","message":"i"}})");
+}
+
+TEST(Bodies, OneModel) {
+    EXPECT_EQ(model_body({"qwen", "Qwen via lmstudio"}),
+              R"({"type":"model","id":"qwen","display_name":"Qwen via lmstudio","created_at":"2025-01-01T00:00:00Z"})");
+}
+
 TEST(Bodies, CountTokens) {
     EXPECT_EQ(count_tokens_body(11868), R"({"input_tokens":11868})");
     EXPECT_EQ(count_tokens_body(0), R"({"input_tokens":0})");

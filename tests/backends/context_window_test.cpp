@@ -85,12 +85,11 @@ TEST(ContextWindow, ProbesAreMostExactFirstAndOllamaTruncates) {
 }
 
 TEST(ContextWindow, MaxTokensFitsTheWindowAndNeverDropsBelowOne) {
-    EXPECT_EQ(fit_max_tokens(32000, 12000, 32768, 0), 20768);
-    EXPECT_EQ(fit_max_tokens(32000, 12000, 131072, 0), 32000);
-    EXPECT_EQ(fit_max_tokens(32000, 12000, 131072, 8192), 8192);
-    EXPECT_EQ(fit_max_tokens(32000, 40000, 32768, 0), 1);
-    EXPECT_EQ(fit_max_tokens(32000, 32768, 32768, 0), 1);
-    EXPECT_EQ(fit_max_tokens(32000, 12000, 0, 0), 32000);  // window not known: the backend bounds it
+    EXPECT_EQ(fit_max_tokens(32000, 12000, 32768), 20768);
+    EXPECT_EQ(fit_max_tokens(32000, 12000, 131072), 32000);
+    EXPECT_EQ(fit_max_tokens(32000, 40000, 32768), 1);
+    EXPECT_EQ(fit_max_tokens(32000, 32768, 32768), 1);
+    EXPECT_EQ(fit_max_tokens(32000, 12000, 0), 32000);  // window not known: the backend bounds it
 }
 
 TEST(ContextWindow, OnlyAClearlyOverEstimateIsRefusedLocally) {

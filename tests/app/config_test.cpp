@@ -1,6 +1,7 @@
 // Settings from flags, environment and the JSON config file, and the bind policy.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <functional>
@@ -90,7 +91,10 @@ TEST(Config, EverySettingAppliesGoodValuesAndRefusesBadOnes) {
     auto cases = setting_cases();
     std::vector<std::string> covered;
     for (const auto& k : cases) covered.push_back(k.name);
-    EXPECT_EQ(covered, setting_names()) << "one case per setting, in the table's order";
+    std::vector<std::string> names = setting_names();
+    std::sort(covered.begin(), covered.end());
+    std::sort(names.begin(), names.end());
+    EXPECT_EQ(covered, names) << "one case per setting";
     for (const auto& k : cases) {
         Config c;
         EXPECT_FALSE(k.landed(c)) << k.name << ": the sample value must differ from the default";
@@ -226,4 +230,22 @@ TEST(Config, SeveralBackends) {
         std::string err = load_file_and_env(d, path);
         EXPECT_NE(err.find(b.says), std::string::npos) << err;
     }
+}
+
+// --help's settings part comes from the settings table: every setting with its variable, and
+// the defaults of a default Config.
+TEST(Config, HelpListsEverySettingWithItsVariableAndDefault) {
+    const std::string help = "\n" + settings_help();
+    for (const auto& name : setting_names()) {
+        const auto at = help.find("  --" + name + " ");
+        ASSERT_NE(at, std::string::npos) << name;
+        const std::string line = help.substr(at, help.find('\n', at) - at);
+        if (const std::string var = env_name(name); !var.empty())
+            EXPECT_NE(line.find(var), std::string::npos) << line;
+    }
+    EXPECT_NE(help.find("ANYCLAUDE_PORT: port to listen on; 0 picks a free one (default\n"), std::string::npos);
+    EXPECT_NE(help.find("(default 32768)"), std::string::npos);  // max-tokens-cap
+    EXPECT_NE(help.find("ANYCLAUDE_MAX_BODY_MB: largest request body (default 32)"), std::string::npos);
+    for (const auto& line : std::vector<std::string>{"gateway:", "backend:", "claude launcher:"})
+        EXPECT_NE(help.find("\n" + line + "\n"), std::string::npos) << line;
 }

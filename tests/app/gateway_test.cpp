@@ -9,7 +9,7 @@
 #include <boost/json.hpp>
 
 #include "app/gateway_fixture.hpp"
-#include "common/heap_stats.hpp"
+#include "common/allocator.hpp"
 #include "support/test_support.hpp"
 
 using namespace anyclaude;
@@ -237,6 +237,18 @@ TEST(Gateway, PingsWhileWaitingForTheFirstToken) {
     for (auto& e : ev) pings += e.first == "ping";
     EXPECT_GE(pings, 2) << r.body;
     EXPECT_EQ(ev.back().first, "message_stop");
+}
+
+// The max-tokens-cap setting is applied once, in the front door, whatever the backend.
+TEST(Gateway, MaxTokensIsCutToTheCap) {
+    Fixture f([](app::Config& c) { c.max_tokens_cap = 40; });  // kSimple asks for 100
+    f.upstream.push(text_reply({"a"}));
+    ASSERT_EQ(f.post(kSimple).status, 200u);
+    EXPECT_EQ(bj::parse(f.upstream.bodies().at(0)).as_object()["max_tokens"], 40);
+    Fixture g([](app::Config& c) { c.max_tokens_cap = 0; });
+    g.upstream.push(text_reply({"a"}));
+    ASSERT_EQ(g.post(kSimple).status, 200u);
+    EXPECT_EQ(bj::parse(g.upstream.bodies().at(0)).as_object()["max_tokens"], 100);
 }
 
 TEST(Gateway, ApiKeyIsRequiredWhenConfigured) {

@@ -231,7 +231,9 @@ const std::vector<Setting>& settings() {
                            "milliseconds, 50-3600000")
                         .doc(kFleet, "N", "health checks"));
         t.push_back(number("ctx-size", true, &Config::ctx_size, 0, k_no_max, ">= 0", "a whole number")
-                        .doc(kEngine, "N", "KV cells shared by all sequences; 0: min(training, 32768)"));
+                        .doc(kEngine, "N",
+                             "KV cells in all; 0: per-sequence, --parallel windows of min(training, 32768) "
+                             "within half the free memory; unified, one such window shared"));
         t.push_back(number("parallel", true, &Config::parallel, 1, 64, "1-64", "a whole number")
                         .doc(kEngine, "N", "sequences"));
         t.push_back(choice("kv-layout", true, &Config::kv_layout, {"unified", "per-sequence"}, "unified or per-sequence")

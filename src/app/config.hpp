@@ -61,7 +61,7 @@ struct Config {
     int64_t cache_ram_mb = 4096;  // RAM tier budget
     int64_t cache_disk_mb = 20480;  // disk tier budget (oldest, least valuable files removed past it)
     std::string cache_dir;        // disk tier ("" -> ~/.cache/anyclaude/kv; "off" disables it)
-    int64_t ctx_size = 0;         // KV cells shared by all sequences (0: min(training, 32768))
+    int64_t ctx_size = 0;         // KV cells in all (0: automatic, engine/kv_sizing.hpp)
     int64_t parallel = 4;         // sequences
     std::string kv_layout = "per-sequence";  // or unified (engine/kv_sizing.hpp KvLayout)
     int64_t threads = 0;          // 0: all cores

@@ -15,8 +15,8 @@
 #include <random>
 
 #include "engine/chat_render_parser_setup.hpp"
-#include "engine/output_parser_blocks.hpp"
 #include "engine/output_parser_json_prefix.hpp"
+#include "ir/block_writer.hpp"
 
 namespace anyclaude::engine {
 
@@ -74,7 +74,7 @@ struct OutputParser::Impl {
     common_chat_parser_params params;
     std::string raw;         // everything generated so far
     common_chat_msg parsed;  // the last parse that was turned into events
-    BlockWriter blocks;
+    ir::BlockWriter blocks;
     std::vector<ToolProgress> tools;
     int open_tool = -1;
     std::vector<SentPiece> sent;

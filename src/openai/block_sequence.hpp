@@ -1,7 +1,6 @@
 // Internal: turns decoded content (text, thinking, tool calls) into ir block events the way
-// Anthropic streams them: indices 0.. in start order, one block open at a time (starting a block
-// closes the open one), a thinking block closed with a signature_delta, a tool_use block closed
-// with "{}" when no input arrived.
+// Anthropic streams them (ir::BlockWriter, shared with the engine), keeping what the stream
+// decoder asks about: whether a tool was called and the tail of the text.
 // Leading whitespace of a text or thinking block is dropped, so no block is opened for whitespace
 // alone (Qwen3's "<think>\n\n</think>\n\n" and the blank text servers send between tool calls
 // produce no empty blocks).
@@ -11,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "ir/block_writer.hpp"
 #include "ir/event.hpp"
 
 namespace anyclaude::openai {
@@ -24,27 +24,20 @@ public:
     int start_tool(const std::string& id, const std::string& name, std::vector<ir::Event>& out);
     // Input JSON text for the open tool_use block.
     void tool_input(std::string_view json_fragment, std::vector<ir::Event>& out);
-    bool is_open(int index) const { return open_ != Open::none && open_index_ == index; }
+    bool is_open(int index) const { return index >= 0 && blocks_.open_index() == index; }
 
-    void close(std::vector<ir::Event>& out);  // closes the open block, if any
+    void close(std::vector<ir::Event>& out) { blocks_.stop(out); }  // closes the open block, if any
 
     bool produced_tool_use() const { return tool_blocks_ > 0; }
     // The last bytes of all text emitted (enough to test for a stop sequence).
     const std::string& text_tail() const { return text_tail_; }
 
 private:
-    enum class Open { none, text, thinking, tool };
-    void content(Open kind, std::string_view s, std::vector<ir::Event>& out);
-    void start(Open kind, ir::BlockKind block_kind, std::vector<ir::Event>& out);
+    void content(ir::BlockKind kind, std::string_view s, std::vector<ir::Event>& out);
 
-    Open open_ = Open::none;
-    int open_index_ = -1;
-    int next_index_ = 0;
+    ir::BlockWriter blocks_;
     int tool_blocks_ = 0;
-    std::string thinking_text_;     // of the open thinking block (its signature is computed from it)
-    bool tool_input_sent_ = false;  // the open tool block got non-whitespace input
     std::string text_tail_;
 };
-
 
 }  // namespace anyclaude::openai

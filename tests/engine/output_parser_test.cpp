@@ -11,7 +11,6 @@
 #include "ir/thinking_signature.hpp"
 #include "engine/chat_render.hpp"
 #include "engine/output_parser.hpp"
-#include "engine/output_parser_blocks.hpp"
 #include "engine/output_parser_json_prefix.hpp"
 #include "support/test_support.hpp"
 

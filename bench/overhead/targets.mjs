@@ -49,7 +49,7 @@ const portOpen = (port) => new Promise((resolve) => {
 
 // claude-code-router with a fresh HOME whose config.json routes every claude* model to the backend.
 export async function startCcr(backendUrl) {
-  if (!fs.existsSync(CCR_CLI)) throw new Error(`claude-code-router is not installed (${CCR_CLI}); run bench/setup_ccr.sh`);
+  if (!fs.existsSync(CCR_CLI)) throw new Error(`claude-code-router is not installed (${CCR_CLI}); run bench/overhead/setup_ccr.sh`);
   if (await portOpen(CCR_PORT)) throw new Error(`port ${CCR_PORT} is already in use; claude-code-router needs it`);
   const home = path.join(REPO, '.cache/ccr/run-home');
   removeDir(home);

@@ -6,19 +6,19 @@
 // Requests are sequential on keep-alive connections, after a warm-up, interleaved target by
 // target so that machine noise hits all of them alike.
 //
-//   node bench/gateway_overhead.mjs [--n 300] [--warmup 30] [--events 100] [--breakdown 100] [--no-ccr]
+//   node bench/overhead/run.mjs [--n 300] [--warmup 30] [--events 100] [--breakdown 100] [--no-ccr]
 //        [--bin build/anyclaude] [--log-level warn] [--out bench/results/overhead.json] [--concurrency 16]
 // --concurrency C adds a run of C streams at once per target (C keep-alive connections, N
 // requests in all), target after target: added TTFT p50 and throughput under load.
-// claude-code-router must be installed first: bench/setup_ccr.sh
+// claude-code-router must be installed first: bench/overhead/setup_ccr.sh
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { REPO, readFixture } from '../tests/e2e/lib/paths.mjs';
-import { sleep } from '../tests/e2e/lib/procs.mjs';
-import { makeAgent, measureOnce, streamText, percentile } from './overhead/measure.mjs';
+import { REPO, readFixture } from '../../tests/e2e/lib/paths.mjs';
+import { sleep } from '../../tests/e2e/lib/procs.mjs';
+import { makeAgent, measureOnce, streamText, percentile } from './measure.mjs';
 import os from 'node:os';
-import { startBackend, startAnyclaude, startCcr, treeRssMb, treeCpuMs } from './overhead/targets.mjs';
+import { startBackend, startAnyclaude, startCcr, treeRssMb, treeCpuMs } from './targets.mjs';
 
 const { values: opt } = parseArgs({
   options: {
@@ -243,4 +243,4 @@ async function main() {
   console.log(`\nraw results: ${path.relative(process.cwd(), out)}`);
 }
 
-main().then(stopAll, async (err) => { console.error(`gateway_overhead: ${err.stack ?? err}`); await stopAll(); process.exitCode = 1; });
+main().then(stopAll, async (err) => { console.error(`overhead: ${err.stack ?? err}`); await stopAll(); process.exitCode = 1; });

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Runs the engine prompt-cache bench (bench/engine_bench.md): builds the bench and the model maker
+# Runs the engine prompt-cache bench (bench/engine/README.md): builds the bench and the model maker
 # if they are missing, makes the bench-shape model into .cache/models/ if it is missing (unless
 # --model is given), shows the machine's load, then runs build/anyclaude-engine-bench with the
 # arguments given here. Environment: BUILD_DIR (default build), JOBS (build jobs, default 2).
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 
 build_dir=${BUILD_DIR:-build}
 bench_model=.cache/models/bench-qwen2.gguf

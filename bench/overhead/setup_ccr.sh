@@ -6,7 +6,7 @@
 # better-sqlite3 is compiled against the local Node headers (no prebuilt download offline).
 # Idempotent. Prints the path of the ccr entry point on success.
 set -euo pipefail
-ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 DIR="${CCR_DIR:-$ROOT/.cache/ccr}"
 VERSION=3.1.1
 PKG="$DIR/node_modules/@musistudio/claude-code-router"

@@ -20,7 +20,9 @@
 #include <string_view>
 #include <vector>
 
-#include "anthropic/response_encoder.hpp"
+#include "anthropic/sse_encoder.hpp"
+#include "anthropic/bodies.hpp"
+#include "anthropic/message_aggregator.hpp"
 #include "common/json.hpp"
 #include "fuzz_support.hpp"
 #include "http/sse_reader.hpp"

@@ -1,6 +1,6 @@
 // Small Anthropic response bodies: errors (the transport's too), count_tokens, the models (see
-// response_encoder.hpp).
-#include "anthropic/response_encoder.hpp"
+// bodies.hpp).
+#include "anthropic/bodies.hpp"
 #include "common/json.hpp"
 
 namespace anyclaude::anthropic {

@@ -1,9 +1,9 @@
 // Collects an event stream into the stream:false message JSON, accumulating exactly as the
-// official SDK's MessageStream does (see response_encoder.hpp): text and thinking deltas
+// official SDK's MessageStream does (see message_aggregator.hpp): text and thinking deltas
 // append, a signature delta replaces, message_delta carries the final stop and usage.
 #include <variant>
 
-#include "anthropic/response_encoder.hpp"
+#include "anthropic/message_aggregator.hpp"
 #include "anthropic/tool_input.hpp"
 #include "anthropic/wire_shapes.hpp"
 

@@ -1,8 +1,9 @@
 // Neutral events -> Anthropic SSE frames ("event: NAME\ndata: JSON\n\n"), in the exact
-// shapes the official SDKs accumulate (see response_encoder.hpp).
+// shapes the official SDKs accumulate (see sse_encoder.hpp).
 #include <variant>
 
-#include "anthropic/response_encoder.hpp"
+#include "anthropic/sse_encoder.hpp"
+#include "anthropic/bodies.hpp"
 #include "anthropic/wire_shapes.hpp"
 
 namespace anyclaude::anthropic {

@@ -1,6 +1,8 @@
 // SSE writing with back-pressure (see event_sinks.hpp).
 #include "app/event_sinks.hpp"
 
+#include "anthropic/sse_encoder.hpp"
+
 namespace anyclaude::app {
 
 namespace {

@@ -6,7 +6,7 @@
 #include <memory>
 #include <string>
 
-#include "anthropic/response_encoder.hpp"
+#include "anthropic/message_aggregator.hpp"
 #include "backends/backend.hpp"
 #include "http/server.hpp"
 

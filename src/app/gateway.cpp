@@ -8,7 +8,7 @@
 #include <chrono>
 
 #include "anthropic/request_decoder.hpp"
-#include "anthropic/response_encoder.hpp"
+#include "anthropic/bodies.hpp"
 #include "app/diagnosed_sink.hpp"
 #include "app/event_sinks.hpp"
 #include "app/ping_sink.hpp"

@@ -11,7 +11,7 @@
 #include <map>
 #include <sstream>
 
-#include "anthropic/response_encoder.hpp"
+#include "anthropic/bodies.hpp"
 #include "app/recorder.hpp"
 #include "common/allocator.hpp"
 #include "backends/upstream_backend.hpp"

@@ -1,7 +1,7 @@
 // Error, count_tokens and model-list bodies.
 #include <gtest/gtest.h>
 
-#include "anthropic/response_encoder.hpp"
+#include "anthropic/bodies.hpp"
 
 namespace anyclaude::anthropic {
 namespace {

@@ -6,7 +6,8 @@
 
 #include "anthropic/cache_diagnosis.hpp"
 #include "anthropic/caching_decoder.hpp"
-#include "anthropic/response_encoder.hpp"
+#include "anthropic/sse_encoder.hpp"
+#include "anthropic/message_aggregator.hpp"
 #include "decode_helpers.hpp"
 
 namespace anyclaude::anthropic {

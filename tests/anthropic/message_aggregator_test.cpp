@@ -3,7 +3,7 @@
 
 #include <vector>
 
-#include "anthropic/response_encoder.hpp"
+#include "anthropic/message_aggregator.hpp"
 
 namespace anyclaude::anthropic {
 namespace {

@@ -1,7 +1,7 @@
 // Byte-exact Anthropic SSE frames for every event type.
 #include <gtest/gtest.h>
 
-#include "anthropic/response_encoder.hpp"
+#include "anthropic/sse_encoder.hpp"
 
 namespace anyclaude::anthropic {
 namespace {

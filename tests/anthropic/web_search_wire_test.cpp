@@ -8,7 +8,8 @@
 #include <boost/json.hpp>
 
 #include "anthropic/decode_helpers.hpp"
-#include "anthropic/response_encoder.hpp"
+#include "anthropic/sse_encoder.hpp"
+#include "anthropic/message_aggregator.hpp"
 
 namespace anyclaude::anthropic {
 namespace {

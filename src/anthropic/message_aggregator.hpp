@@ -1,37 +1,15 @@
-// Encodes neutral events as Anthropic SSE frames, aggregates them into one message JSON for
-// stream:false, and renders errors, count_tokens and models bodies in Anthropic's shapes.
+// Collects a whole event stream into the message JSON a stream:false request gets, as Anthropic
+// returns it (content blocks, stop reason, usage, diagnostics), or the error that ended it.
 #pragma once
 
+#include <optional>
 #include <string>
-#include <string_view>
 #include <vector>
 
 #include "ir/error.hpp"
 #include "ir/event.hpp"
 
 namespace anyclaude::anthropic {
-
-// Appends "event: <type>\ndata: <json>\n\n" for ev to out.
-void encode_sse(const ir::Event& ev, std::string& out);
-
-// {"type":"error","error":{"type":...,"message":...}}
-std::string error_body(const ir::ApiError& err);
-
-// {"input_tokens":N}
-std::string count_tokens_body(int64_t input_tokens);
-
-struct ModelEntry {
-    std::string id;
-    std::string display_name;
-};
-// GET /v1/models body: {"data":[{"type":"model","id",...}],"has_more":false,"first_id","last_id"}
-std::string models_body(const std::vector<ModelEntry>& models);
-// One model: GET /v1/models/{id}.
-std::string model_body(const ModelEntry& model);
-
-// The error body of an answer the HTTP transport gives by itself (http::ErrorBody): 400
-// malformed, 408 too slow, 413, 431, 500, with Anthropic's error type for each.
-std::string transport_error_body(unsigned status, std::string_view message);
 
 // Collects a whole event stream into the message JSON returned for stream:false.
 class MessageAggregator {

@@ -48,7 +48,7 @@ int64_t margin_for(int64_t window) {
 // max_tokens could outgrow the room it leaves above the threshold.
 int64_t output_for(int64_t window) { return std::clamp<int64_t>(window / 8, 4096, kOutputReserveCap); }
 
-std::string k_tokens(int64_t n) { return n >= 10000 ? std::to_string((n + 500) / 1000) + "k" : std::to_string(n); }
+std::string kTokens(int64_t n) { return n >= 10000 ? std::to_string((n + 500) / 1000) + "k" : std::to_string(n); }
 
 // Adds name=value unless the user set the variable (then the user's value is kept).
 void offer(ClaudeEnvPlan& p, const ClaudeEnvInput& in, const std::string& name, const std::string& value) {
@@ -162,10 +162,10 @@ ClaudeEnvPlan plan_claude_env(const ClaudeEnvInput& in) {
     if (in.claude_ids) threshold = plan_claude_ids(p, in, s);
     else offer(p, in, "CLAUDE_CODE_MAX_CONTEXT_TOKENS", std::to_string(s.declared));
     p.notice = "anyclaude: Claude Code gets " + who + "'s " + std::to_string(window) + "-token window" + source +
-               ": answers up to " + std::to_string(s.output) + " tokens, compaction from ~" + k_tokens(threshold) +
+               ": answers up to " + std::to_string(s.output) + " tokens, compaction from ~" + kTokens(threshold) +
                " tokens" + (in.claude_ids ? " (Claude model ids kept)" : "") + kept_suffix(p);
     if (window < kTightWindow)
-        p.warning = "anyclaude: warning: " + k_tokens(window) +
+        p.warning = "anyclaude: warning: " + kTokens(window) +
                     " tokens is tight for Claude Code: its own prompt takes ~12k, and after each compaction it re-reads up to 5 recent files, which can refill the window (\"Autocompact is thrashing\"). For long sessions use 65536 or more: " +
                     (in.enlarge_hint.empty() ? "give the model a larger context" : in.enlarge_hint);
     return p;

@@ -133,8 +133,8 @@ Setting backend_urls(const char* name) {
             [](const Config& c) { return c.backend_url; }};
 }
 
-constexpr int64_t k_no_max = std::numeric_limits<int64_t>::max();
-constexpr int64_t k_no_min = std::numeric_limits<int64_t>::min();
+constexpr int64_t kNoMax = std::numeric_limits<int64_t>::max();
+constexpr int64_t kNoMin = std::numeric_limits<int64_t>::min();
 
 constexpr const char* kServe = "gateway";
 constexpr const char* kBackend = "backend";
@@ -179,7 +179,7 @@ const std::vector<Setting>& settings() {
         t.push_back(flag("strip-billing-header", true, &Config::strip_billing_header)
                         .doc(kBackend, "BOOL", "drop Claude Code's billing line from the system prompt"));
         // Upstream modes; the embedded engine's window is its ctx-size.
-        t.push_back(number("context-window", true, &Config::context_window, 0, k_no_max,
+        t.push_back(number("context-window", true, &Config::context_window, 0, kNoMax,
                            ">= 0; 0 means ask the backend", "a whole number")
                         .doc(kBackend, "N", "the model's window in tokens; 0 asks the backend"));
         t.push_back(text("search-url", true, &Config::search_url)
@@ -189,11 +189,11 @@ const std::vector<Setting>& settings() {
         t.push_back(text("brave-url", true, &Config::brave_url).doc(kSearch, "URL", "the Brave Search API endpoint"));
         t.push_back(text("vision-model", true, &Config::vision_model)
                         .doc(kSearch, "ID", "requests carrying images go to this model"));
-        t.push_back(number("max-tokens-cap", true, &Config::max_tokens_cap, 0, k_no_max, "a number >= 0; 0 means no cap")
+        t.push_back(number("max-tokens-cap", true, &Config::max_tokens_cap, 0, kNoMax, "a number >= 0; 0 means no cap")
                         .doc(kLimits, "N", "clamp each request's max_tokens; 0 = none"));
         t.push_back(number("max-body-mb", true, &Config::max_body_bytes, 1, 4096, "1-4096", nullptr, 20)
                         .doc(kLimits, "N", "largest request body"));
-        t.push_back(number("max-concurrent-requests", true, &Config::max_concurrent_requests, 1, k_no_max,
+        t.push_back(number("max-concurrent-requests", true, &Config::max_concurrent_requests, 1, kNoMax,
                            "a number >= 1")
                         .doc(kLimits, "N", "more at once are answered 529"));
         t.push_back(number("request-timeout-ms", true, &Config::request_timeout_ms, 10, 3'600'000,
@@ -230,7 +230,7 @@ const std::vector<Setting>& settings() {
         t.push_back(number("health-interval-ms", true, &Config::health_interval_ms, 50, 3'600'000,
                            "milliseconds, 50-3600000")
                         .doc(kFleet, "N", "health checks"));
-        t.push_back(number("ctx-size", true, &Config::ctx_size, 0, k_no_max, ">= 0", "a whole number")
+        t.push_back(number("ctx-size", true, &Config::ctx_size, 0, kNoMax, ">= 0", "a whole number")
                         .doc(kEngine, "N",
                              "KV cells in all; 0: per-sequence, --parallel windows of min(training, 32768) "
                              "within half the free memory; unified, one such window shared"));
@@ -239,20 +239,20 @@ const std::vector<Setting>& settings() {
         t.push_back(choice("kv-layout", true, &Config::kv_layout, {"unified", "per-sequence"}, "unified or per-sequence")
                         .doc(kEngine, "unified|per-sequence",
                              "one KV buffer for all sequences, or one per sequence (shared prefixes copied)"));
-        t.push_back(number("threads", true, &Config::threads, 0, k_no_max, ">= 0", "a whole number")
+        t.push_back(number("threads", true, &Config::threads, 0, kNoMax, ">= 0", "a whole number")
                         .doc(kEngine, "N", "0: all cores"));
         t.push_back(number("batch", false, &Config::batch, 16, 8192, "16-8192", "a whole number")
                         .doc(kEngine, "N", "tokens per decode batch"));
-        t.push_back(number("gpu-layers", true, &Config::gpu_layers, k_no_min, k_no_max, "a whole number")
+        t.push_back(number("gpu-layers", true, &Config::gpu_layers, kNoMin, kNoMax, "a whole number")
                         .doc(kEngine, "N", "layers offloaded to the GPU"));
         t.push_back(flag("flash-attn", true, &Config::flash_attn).doc(kEngine, "BOOL", "flash attention"));
         t.push_back(text("chat-template-file", true, &Config::chat_template_file)
                         .doc(kEngine, "FILE", "a Jinja template instead of the model's"));
-        t.push_back(number("cache-ram-mb", true, &Config::cache_ram_mb, 0, k_no_max, ">= 0", "a whole number")
+        t.push_back(number("cache-ram-mb", true, &Config::cache_ram_mb, 0, kNoMax, ">= 0", "a whole number")
                         .doc(kEngine, "N", "prompt cache RAM tier"));
         t.push_back(text("cache-dir", true, &Config::cache_dir)
                         .doc(kEngine, "DIR|off", "prompt cache disk tier (default ~/.cache/anyclaude/kv)"));
-        t.push_back(number("cache-disk-mb", true, &Config::cache_disk_mb, 1, k_no_max, "megabytes, >= 1")
+        t.push_back(number("cache-disk-mb", true, &Config::cache_disk_mb, 1, kNoMax, "megabytes, >= 1")
                         .doc(kEngine, "N", "disk tier budget"));
         t.push_back(flag("claude-ids", true, &Config::claude_ids)
                         .doc(kLauncher, "BOOL",

@@ -212,7 +212,7 @@ void Engine::run() {
     // the finished requests held (their events, answers, snapshot copies) just after the engine
     // is done with them, and a trim before that would leave those pages resident until the next
     // busy period.
-    constexpr auto k_idle_trim_delay = std::chrono::milliseconds(250);
+    constexpr auto kIdleTrimDelay = std::chrono::milliseconds(250);
     bool trimmed_while_idle = false;
     for (;;) {
         std::shared_ptr<EngineJob> next;
@@ -225,7 +225,7 @@ void Engine::run() {
                 auto work = [&] { return stopping_ || !queue_.empty(); };
                 if (trimmed_while_idle) {
                     cv_.wait(lock, work);
-                } else if (!cv_.wait_for(lock, k_idle_trim_delay, work)) {
+                } else if (!cv_.wait_for(lock, kIdleTrimDelay, work)) {
                     lock.unlock();
                     return_free_memory(/*force=*/true);
                     trimmed_while_idle = true;

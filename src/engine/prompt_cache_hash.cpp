@@ -6,9 +6,9 @@
 namespace anyclaude::engine {
 namespace {
 
-constexpr uint64_t k_mul = 0x9E3779B97F4A7C15ull;    // 2^64 / golden ratio, odd
-constexpr uint64_t k_fold = 0xD6E8FEB86659FD93ull;   // an odd constant with mixed bits
-constexpr uint64_t k_lane_seed[4] = {0x243F6A8885A308D3ull, 0x13198A2E03707344ull,
+constexpr uint64_t kMul = 0x9E3779B97F4A7C15ull;    // 2^64 / golden ratio, odd
+constexpr uint64_t kFold = 0xD6E8FEB86659FD93ull;   // an odd constant with mixed bits
+constexpr uint64_t kLaneSeed[4] = {0x243F6A8885A308D3ull, 0x13198A2E03707344ull,
                                      0xA4093822299F31D0ull, 0x082EFA98EC4E6C89ull};  // digits of pi
 
 uint64_t load64(const unsigned char* p) {
@@ -18,15 +18,15 @@ uint64_t load64(const unsigned char* p) {
 }
 
 uint64_t step(uint64_t lane, uint64_t word) {
-    lane = (lane ^ word) * k_mul;
+    lane = (lane ^ word) * kMul;
     return lane ^ (lane >> 32);
 }
 
 uint64_t finalise(uint64_t h) {
     h ^= h >> 31;
-    h *= k_fold;
+    h *= kFold;
     h ^= h >> 29;
-    h *= k_mul;
+    h *= kMul;
     h ^= h >> 32;
     return h;
 }
@@ -34,7 +34,7 @@ uint64_t finalise(uint64_t h) {
 }  // namespace
 
 Hash64::Hash64(uint64_t seed) {
-    for (int i = 0; i < 4; ++i) lanes_[i] = k_lane_seed[i] ^ seed;
+    for (int i = 0; i < 4; ++i) lanes_[i] = kLaneSeed[i] ^ seed;
 }
 
 void Hash64::block(const unsigned char* p) {
@@ -67,8 +67,8 @@ uint64_t Hash64::finish() const {
         std::memcpy(padded, tail_, tail_len_);
         for (int i = 0; i < 4; ++i) lanes[i] = step(lanes[i], load64(padded + 8 * i));
     }
-    uint64_t h = total_ * k_fold;
-    for (uint64_t lane : lanes) h = (h ^ finalise(lane)) * k_mul;
+    uint64_t h = total_ * kFold;
+    for (uint64_t lane : lanes) h = (h ^ finalise(lane)) * kMul;
     return finalise(h);
 }
 

@@ -20,9 +20,9 @@ static_assert(std::endian::native == std::endian::little,
 
 namespace {
 
-constexpr char k_magic[4] = {'A', 'C', 'K', 'V'};
-constexpr uint32_t k_max_fingerprint = 64 * 1024;
-constexpr uint64_t k_name_seed = 0x61636B76u;  // "ackv"
+constexpr char kMagic[4] = {'A', 'C', 'K', 'V'};
+constexpr uint32_t kMaxFingerprint = 64 * 1024;
+constexpr uint64_t kNameSeed = 0x61636B76u;  // "ackv"
 
 std::string errno_text(int err) { return std::error_code(err, std::generic_category()).message(); }
 
@@ -180,7 +180,7 @@ bool write_contents(Writer& out, std::string_view fingerprint, Priority priority
     uint32_t fp_len = static_cast<uint32_t>(fingerprint.size());
     uint32_t prio = static_cast<uint32_t>(priority);
     uint64_t n_tokens = tokens.size(), n_state = state.size();
-    bool ok = out.write(k_magic, 4) && out.write_value(k_snapshot_format_version) && out.write_value(fp_len) &&
+    bool ok = out.write(kMagic, 4) && out.write_value(kSnapshotFormatVersion) && out.write_value(fp_len) &&
               out.write(fingerprint.data(), fp_len) && out.write_value(prio) && out.write_value(n_tokens) &&
               out.write(tokens.data(), n_tokens * sizeof(Token)) && out.write_value(n_state) &&
               out.write(state.data(), n_state);
@@ -209,10 +209,10 @@ std::optional<std::string> read_header(Reader& in, std::string_view fingerprint,
     char magic[4];
     uint32_t version = 0, fp_len = 0, priority = 0;
     if (!in.read(magic, 4)) return std::string("truncated (magic)");
-    if (std::string_view(magic, 4) != std::string_view(k_magic, 4)) return std::string("bad magic");
+    if (std::string_view(magic, 4) != std::string_view(kMagic, 4)) return std::string("bad magic");
     if (!in.read_value(version)) return std::string("truncated (version)");
-    if (version != k_snapshot_format_version) return "format version " + std::to_string(version);
-    if (!in.read_value(fp_len) || fp_len > k_max_fingerprint || fp_len > *size)
+    if (version != kSnapshotFormatVersion) return "format version " + std::to_string(version);
+    if (!in.read_value(fp_len) || fp_len > kMaxFingerprint || fp_len > *size)
         return std::string("truncated or bad fingerprint length");
     std::string fp(fp_len, '\0');
     if (!in.read(fp.data(), fp_len)) return std::string("truncated (fingerprint)");
@@ -259,18 +259,18 @@ FileResult<std::vector<uint8_t>> state_from(Reader& in, std::string_view fingerp
 }  // namespace
 
 std::string snapshot_file_name(std::string_view fingerprint, const Tokens& tokens) {
-    Hash64 h(k_name_seed);
+    Hash64 h(kNameSeed);
     uint64_t fp_len = fingerprint.size();
     h.update(&fp_len, sizeof fp_len);
     h.update(fingerprint);
     h.update(tokens.data(), tokens.size() * sizeof(Token));
     char buf[17];
     std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h.finish()));
-    return std::string(buf) + std::string(k_snapshot_suffix);
+    return std::string(buf) + std::string(kSnapshotSuffix);
 }
 
 bool is_snapshot_file_name(std::string_view name) {
-    if (name.size() != 16 + k_snapshot_suffix.size() || !name.ends_with(k_snapshot_suffix)) return false;
+    if (name.size() != 16 + kSnapshotSuffix.size() || !name.ends_with(kSnapshotSuffix)) return false;
     for (std::size_t i = 0; i < 16; ++i)
         if (!is_hex_digit(name[i])) return false;
     return true;

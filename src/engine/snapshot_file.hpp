@@ -3,7 +3,7 @@
 //
 // Layout, little-endian:
 //   "ACKV"                      magic, 4 bytes
-//   u32  format version         k_snapshot_format_version
+//   u32  format version         kSnapshotFormatVersion
 //   u32  n, n bytes             model fingerprint (files of another model are never loaded)
 //   u32  priority               Priority as a number
 //   u64  t, t x i32             token ids the state holds
@@ -26,9 +26,9 @@
 
 namespace anyclaude::engine {
 
-inline constexpr uint32_t k_snapshot_format_version = 1;
-inline constexpr std::string_view k_snapshot_suffix = ".ackv";
-inline constexpr std::string_view k_snapshot_tmp_suffix = ".ackv.tmp";
+inline constexpr uint32_t kSnapshotFormatVersion = 1;
+inline constexpr std::string_view kSnapshotSuffix = ".ackv";
+inline constexpr std::string_view kSnapshotTmpSuffix = ".ackv.tmp";
 
 // A value, or a message saying why there is none.
 template <class T>

@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <string_view>
 
-namespace anyclaude::fnv1a {
+namespace anyclaude::common::fnv1a {
 
 inline constexpr uint64_t kOffsetBasis = 14695981039346656037ull;  // 0xcbf29ce484222325
 inline constexpr uint64_t kPrime = 1099511628211ull;               // 0x100000001b3
@@ -23,4 +23,9 @@ constexpr uint64_t mix(uint64_t h, std::string_view bytes) {
 
 constexpr uint64_t hash(std::string_view bytes) { return mix(kOffsetBasis, bytes); }
 
-}  // namespace anyclaude::fnv1a
+}  // namespace anyclaude::common::fnv1a
+
+// Callers anywhere in anyclaude write fnv1a::...
+namespace anyclaude {
+namespace fnv1a = common::fnv1a;
+}  // namespace anyclaude

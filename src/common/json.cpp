@@ -5,7 +5,7 @@
 #include <charconv>
 #include <cmath>
 
-namespace anyclaude::json {
+namespace anyclaude::common::json {
 
 ParseResult parse(std::string_view text, std::size_t max_depth) {
     ParseResult r;
@@ -242,4 +242,4 @@ std::optional<bool> find_bool(const bj::object& o, std::string_view key) {
     return std::nullopt;
 }
 
-}  // namespace anyclaude::json
+}  // namespace anyclaude::common::json

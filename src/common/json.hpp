@@ -10,7 +10,7 @@
 #include <string>
 #include <string_view>
 
-namespace anyclaude::json {
+namespace anyclaude::common::json {
 
 namespace bj = boost::json;
 
@@ -68,4 +68,9 @@ std::optional<int64_t> find_int(const bj::object& o, std::string_view key);
 std::optional<double> find_number(const bj::object& o, std::string_view key);
 std::optional<bool> find_bool(const bj::object& o, std::string_view key);
 
-}  // namespace anyclaude::json
+}  // namespace anyclaude::common::json
+
+// Callers anywhere in anyclaude write json::...
+namespace anyclaude {
+namespace json = common::json;
+}  // namespace anyclaude

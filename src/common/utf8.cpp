@@ -1,7 +1,7 @@
 // UTF-8 validation (see utf8.hpp).
 #include "common/utf8.hpp"
 
-namespace anyclaude::utf8 {
+namespace anyclaude::common::utf8 {
 
 std::size_t sequence_length(std::string_view s, std::size_t i) {
     auto byte = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
@@ -37,4 +37,4 @@ bool is_valid(std::string_view s) {
     return true;
 }
 
-}  // namespace anyclaude::utf8
+}  // namespace anyclaude::common::utf8

@@ -28,14 +28,23 @@ before(async () => {
   if (SKIP) return;
   dir = scratchDir('count-llama');
   const model = await makeTinyModel(dir);
-  const port = 20000 + Math.floor(Math.random() * 20000);
-  server = startProcess(LLAMA_SERVER, ['-m', model, '--host', '127.0.0.1', '--port', String(port), '-c', '20480',
-    '-np', '1', '-t', '2', '--jinja', '--no-webui'], { env: { PATH: process.env.PATH, HOME: dir } });
-  const url = `http://127.0.0.1:${port}`;
-  await waitFor(async () => {
-    if (server.child.exitCode !== null) throw new Error(`llama-server exited:\n${server.output().slice(-3000)}`);
-    try { return (await fetch(`${url}/health`)).ok; } catch { return false; }
-  }, 120000, 'llama-server /health', 100);
+  // llama-server takes a port number, not 0. Below Linux's ephemeral range (32768-60999), so no
+  // outgoing connection holds it; another test's listener still can (a CI run lost one such race:
+  // "couldn't bind HTTP server socket"), so a failed bind tries another port.
+  let url;
+  for (let attempt = 0; !url; attempt++) {
+    const port = 20000 + Math.floor(Math.random() * 12000);
+    server = startProcess(LLAMA_SERVER, ['-m', model, '--host', '127.0.0.1', '--port', String(port), '-c', '20480',
+      '-np', '1', '-t', '2', '--jinja', '--no-webui'], { env: { PATH: process.env.PATH, HOME: dir } });
+    const up = await waitFor(async () => {
+      if (server.child.exitCode !== null) {
+        if (attempt < 4 && /couldn't bind/.test(server.output())) return 'retry';
+        throw new Error(`llama-server exited:\n${server.output().slice(-3000)}`);
+      }
+      try { return (await fetch(`http://127.0.0.1:${port}/health`)).ok; } catch { return false; }
+    }, 120000, 'llama-server /health', 100);
+    if (up !== 'retry') url = `http://127.0.0.1:${port}`;
+  }
   gw = await startGateway({ backendUrl: `${url}/v1`, model: 'tiny', logLevel: 'info', args: ['--max-tokens-cap', '1'] });
   scripted = await start({ port: 0 });  // answers no counting endpoint: the estimate
   estimating = await startGateway({ backendUrl: scripted.url, model: 'tiny' });
